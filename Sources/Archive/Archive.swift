@@ -1,0 +1,1 @@
+// Archive module — see docs/architecture.md

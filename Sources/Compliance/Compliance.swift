@@ -1,0 +1,1 @@
+// Compliance module — see docs/architecture.md

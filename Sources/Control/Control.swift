@@ -1,0 +1,1 @@
+// Control module — see docs/architecture.md

@@ -1,0 +1,1 @@
+// Dump module — see docs/architecture.md

@@ -1,0 +1,1 @@
+// Policy module — see docs/architecture.md

@@ -1,0 +1,1 @@
+// Restore module — see docs/architecture.md

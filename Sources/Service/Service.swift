@@ -1,0 +1,1 @@
+// Service module — see docs/architecture.md

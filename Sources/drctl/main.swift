@@ -1,0 +1,1 @@
+print("drctl: not yet implemented")

@@ -1,0 +1,1 @@
+print("drd: not yet implemented")
