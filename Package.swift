@@ -38,15 +38,16 @@ let package = Package(
         ]),
 
         // Tests: unit tests per module, integration tests against real PostgreSQL and moto.
+        .target(name: "TestHelpers", dependencies: ["Postgres", "Support"], path: "Tests/TestHelpers"),
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
-        .testTarget(name: "ArchiveTests", dependencies: ["Archive", "Support"]),
-        .testTarget(name: "DumpTests", dependencies: ["Dump", "Postgres", "Support"]),
-        .testTarget(name: "RestoreTests", dependencies: ["Restore", "Support"]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "Support"]),
+        .testTarget(name: "ArchiveTests", dependencies: ["TestHelpers", "Archive", "Support"]),
+        .testTarget(name: "DumpTests", dependencies: ["TestHelpers", "Dump", "Postgres", "Support"]),
+        .testTarget(name: "RestoreTests", dependencies: ["TestHelpers", "Restore", "Postgres", "Archive", "Support"]),
+        .testTarget(name: "StorageTests", dependencies: ["TestHelpers", "Storage", "Support"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Support"]),
         .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "Policy", "Support"]),
-        .testTarget(name: "ControlTests", dependencies: ["Control", "Support"]),
-        .testTarget(name: "IntegrationTests", dependencies: [
+        .testTarget(name: "ControlTests", dependencies: ["TestHelpers", "Control", "Support"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TestHelpers", 
             "Service", "Dump", "Restore", "Archive", "Storage", "Postgres", "Policy", "Compliance", "Control", "Support",
         ]),
     ],
