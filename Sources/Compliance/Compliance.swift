@@ -1,1 +1,0 @@
-// Compliance module — see docs/architecture.md

@@ -1,1 +1,0 @@
-// Restore module — see docs/architecture.md
