@@ -147,3 +147,56 @@ public enum Shell {
         try run(["bash", "-o", "pipefail", "-c", script], environment: environment, check: check)
     }
 }
+
+extension TestEnv {
+    /// A built executable of this package (drd, drctl), found beside the test bundle.
+    public static func binary(_ name: String) -> String {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name),
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(name),
+            repoRoot.appendingPathComponent(".build/debug/\(name)"),
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }?.path ?? candidates[2].path
+    }
+}
+
+/// Oracles for "restored equals source".
+public enum Compare {
+    /// `pg_dump --schema-only` of a database, with the per-run `\restrict` lines removed.
+    public static func schema(_ conninfo: String) throws -> String {
+        let out = try Shell.run(["pg_dump", "--schema-only", "-d", conninfo]).stdout
+        return out.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }
+            .joined(separator: "\n")
+    }
+
+    /// Per-table content fingerprints (order-independent): `schema.table -> count:md5`.
+    public static func contents(_ conninfo: String) throws -> [String: String] {
+        let conn = try Connection(conninfo: conninfo)
+        defer { conn.close() }
+        let tables = try conn.query("""
+            SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+            ORDER BY 1
+            """).records.map { $0.string("name") }
+        var out: [String: String] = [:]
+        for table in tables {
+            let row = try conn.query("SELECT count(*) AS n, coalesce(md5(string_agg(md5(t::text), '' ORDER BY md5(t::text))), '') AS h FROM ONLY \(table) t").records[0]
+            out[table] = "\(row.string("n")):\(row.string("h"))"
+        }
+        return out
+    }
+
+    /// A unified diff of two texts (for failure messages), or nil when equal.
+    public static func diff(_ a: String, _ b: String, labels: (String, String) = ("expected", "actual")) -> String? {
+        guard a != b else { return nil }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("drd-diff-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fa = dir.appendingPathComponent(labels.0), fb = dir.appendingPathComponent(labels.1)
+        try? a.write(to: fa, atomically: true, encoding: .utf8)
+        try? b.write(to: fb, atomically: true, encoding: .utf8)
+        let out = (try? Shell.run(["diff", "-u", fa.path, fb.path], check: false).stdout) ?? "(diff failed)"
+        return String(out.prefix(6000))
+    }
+}
