@@ -134,7 +134,10 @@ public struct PolicyCompliance: Codable, Sendable, Hashable {
         if failedDrills > 0 {
             add("failed-drills", .compliant, "\(failedDrills) of \(rto.drillsInWindow.count) drills failed in the window")
         }
-        findings.sort { $0.severity > $1.severity }
+        // Worst first, keeping the order above within a severity (sort alone is not stable).
+        findings = findings.enumerated().sorted {
+            $0.element.severity != $1.element.severity ? $0.element.severity > $1.element.severity : $0.offset < $1.offset
+        }.map(\.element)
         let verdict = findings.map(\.severity).max() ?? .compliant
         return PolicyCompliance(targets: t, verdict: verdict, findings: findings, rpo: rpo, rto: rto,
                                 runs: runs, retention: retention)

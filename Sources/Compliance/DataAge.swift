@@ -47,6 +47,21 @@ public struct RPOAnalysis: Codable, Sendable, Hashable {
     public var currentAgeSeconds: Double?
 
     public var breachedSeconds: Double { breaches.reduce(0) { $0 + $1.durationSeconds } }
+
+    /// The sawtooth as polyline vertices: for each segment its start and its top (just before the
+    /// next commit); two points share a time at each commit. Undefined stretches are left out.
+    public var points: [DataAgePoint] {
+        segments.flatMap { s -> [DataAgePoint] in
+            guard let a0 = s.ageAtStart, let a1 = s.ageAtEnd else { return [] }
+            return [DataAgePoint(time: s.start, ageSeconds: a0), DataAgePoint(time: s.end, ageSeconds: a1)]
+        }
+    }
+}
+
+/// One vertex of the data-age sawtooth.
+public struct DataAgePoint: Codable, Sendable, Hashable {
+    public var time: Date
+    public var ageSeconds: Double
 }
 
 /// RPO arithmetic. Definitions (docs/compliance.md):

@@ -56,7 +56,7 @@ enum ReportCharts {
         svg += grid(yMax: yMax, from: from, to: to)
         let barWidth = max(4, min(18, plotWidth / Double(max(1, rto.drillsInWindow.count)) * 0.6))
         for d in rto.drillsInWindow {
-            let cx = x(d.finishedAt)
+            let cx = min(max(x(d.finishedAt), left + barWidth / 2), left + plotWidth - barWidth / 2)
             let top = y(d.durationSeconds)
             svg += "<rect class=\"\(d.passed ? "pass" : "fail")\" x=\"\(f(cx - barWidth / 2))\" y=\"\(f(top))\" "
             svg += "width=\"\(f(barWidth))\" height=\"\(f(max(1, y(0) - top)))\"><title>\(esc(d.drillID)): "
@@ -85,7 +85,7 @@ enum ReportCharts {
             + "aria-label=\"\(esc(label))\" class=\"chart\"><title>\(esc(label))</title>"
     }
 
-    /// Axes with 4 horizontal grid lines (durations) and 5 time ticks.
+    /// Axes with 4 horizontal grid lines (durations) and up to 6 round time ticks.
     private static func grid(yMax: Double, from: Date, to: Date) -> String {
         var s = "<rect class=\"plot\" x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\"/>"
         for i in 0...4 {
@@ -94,16 +94,29 @@ enum ReportCharts {
             s += "<line class=\"grid\" x1=\"\(f(left))\" x2=\"\(f(left + plotWidth))\" y1=\"\(f(yy))\" y2=\"\(f(yy))\"/>"
             s += "<text class=\"axis\" x=\"\(f(left - 6))\" y=\"\(f(yy + 4))\" text-anchor=\"end\">\(Fmt.duration(v))</text>"
         }
-        let span = to.timeIntervalSince(from)
-        for i in 0...4 {
-            let t = from.addingTimeInterval(span * Double(i) / 4)
-            let xx = left + plotWidth * Double(i) / 4
-            let anchor = i == 0 ? "start" : i == 4 ? "end" : "middle"
-            let label = String(Timestamp.iso8601(t).prefix(16)).replacingOccurrences(of: "T", with: " ")
+        let span = max(1, to.timeIntervalSince(from))
+        let step = timeStep(span)
+        var tick = (from.timeIntervalSince1970 / step).rounded(.up) * step
+        while tick <= to.timeIntervalSince1970 {
+            let t = Date(timeIntervalSince1970: tick)
+            let xx = left + plotWidth * t.timeIntervalSince(from) / span
+            let anchor = xx - left < 50 ? "start" : left + plotWidth - xx < 50 ? "end" : "middle"
+            let iso = Timestamp.iso8601(t)
+            let label = step >= 86_400 ? String(iso.prefix(10))
+                : String(iso.prefix(16)).replacingOccurrences(of: "T", with: " ")
+            s += "<line class=\"grid\" x1=\"\(f(xx))\" x2=\"\(f(xx))\" y1=\"\(f(top))\" y2=\"\(f(top + plotHeight))\"/>"
             s += "<text class=\"axis\" x=\"\(f(xx))\" y=\"\(f(top + plotHeight + 18))\" text-anchor=\"\(anchor)\">\(label)</text>"
+            tick += step
         }
         s += "<text class=\"axis\" x=\"\(f(left + plotWidth / 2))\" y=\"\(f(height - 2))\" text-anchor=\"middle\">time (UTC)</text>"
         return s
+    }
+
+    /// A round tick step (UTC-aligned) giving at most 6 time ticks over `span` seconds.
+    static func timeStep(_ span: Double) -> Double {
+        let steps: [Double] = [60, 300, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 172_800,
+                               604_800, 1_209_600, 2_592_000, 7_776_000, 31_536_000]
+        return steps.first { span / $0 <= 6 } ?? (span / 6).rounded(.up)
     }
 
     /// Rounds a maximum up to 4 × a readable step, so the 4 grid lines fall on round durations.

@@ -153,6 +153,16 @@ public enum RetentionPlanner {
                              backups: decisions, abortUploads: abort, deleteOrphans: orphans)
     }
 
+    /// Whether the newest backup run finished at or before `asOf` succeeded: the `lastRunSucceeded`
+    /// input of `plan`. A cancelled run is not a success (pruning waits for a good backup); no run
+    /// at all counts as success so that a store with only manifests can still be pruned.
+    public static func lastRunSucceeded(runs: [RunRecord], asOf: Date) -> Bool {
+        let last = runs.filter { $0.kind == .backup && $0.finishedAt <= asOf }.max {
+            $0.finishedAt != $1.finishedAt ? $0.finishedAt < $1.finishedAt : $0.runID < $1.runID
+        }
+        return last.map { $0.outcome == .success } ?? true
+    }
+
     /// The backup id a store key belongs to: its file name starts with a valid id followed by `.`
     /// (`<id>.sql.gz`, `<id>.manifest.json`, `<id>.globals.sql.gz`). Keys under `runs/` or `drills/`
     /// and anything not named for a backup belong to none, so they are never orphans.
@@ -160,8 +170,20 @@ public enum RetentionPlanner {
         let parts = key.split(separator: "/", omittingEmptySubsequences: false)
         if parts.dropLast().contains(where: { $0 == "runs" || $0 == "drills" }) { return nil }
         guard let name = parts.last, let dot = name.firstIndex(of: ".") else { return nil }
-        let id = String(name[..<dot])
-        return BackupID.isValid(id) ? id : nil
+        let id = name[..<dot]
+        return isBackupID(id) ? String(id) : nil
+    }
+
+    /// `yyyymmddThhmmssZ-hhhh…`, checked by shape only: this runs for every object of a listing, and
+    /// `BackupID.isValid` builds date formatters on each call.
+    static func isBackupID(_ id: Substring) -> Bool {
+        let chars = Array(id.utf8)
+        guard chars.count >= 21, chars[8] == UInt8(ascii: "T"), chars[15] == UInt8(ascii: "Z"),
+              chars[16] == UInt8(ascii: "-") else { return false }
+        let digits = chars[0..<8] + chars[9..<15]
+        let isDigit = { (c: UInt8) in c >= 48 && c <= 57 }
+        let isHex = { (c: UInt8) in isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) }
+        return digits.allSatisfy(isDigit) && chars[17...].allSatisfy(isHex)
     }
 
     private static func isManifest(_ key: String) -> Bool { key.hasSuffix(".manifest.json") }

@@ -48,6 +48,7 @@ public final class ControlServer: Sendable {
     private struct State {
         var listener: UnixSocket?
         var inode: ino_t?
+        var socketGID: gid_t?
         var clients = 0
         var running: [ObjectIdentifier: CancellationToken] = [:]
         var connections: [ObjectIdentifier: UnixSocket] = [:]
@@ -67,8 +68,12 @@ public final class ControlServer: Sendable {
         get { authorizerBox.withLock { $0 } }
     }
 
+    /// Replaces the rules (on `SIGHUP`); the socket's group stays the read group unless the new
+    /// rules name one.
     public func updateAuthorizer(_ authorizer: Authorizer) {
-        authorizerBox.withLock { $0 = authorizer }
+        var rules = authorizer
+        if rules.socketGroup == nil { rules.socketGroup = state.withLock { $0.socketGID } }
+        authorizerBox.withLock { $0 = rules }
     }
 
     /// Binds the socket (removing a stale one nobody listens on), sets its group and mode, and starts
@@ -84,6 +89,7 @@ public final class ControlServer: Sendable {
             return gid
         }
         if let gid {
+            state.withLock { $0.socketGID = gid }
             authorizerBox.withLock { if $0.socketGroup == nil { $0.socketGroup = gid } }
         }
         if !abstract { try removeStaleSocket(path) }
@@ -111,7 +117,10 @@ public final class ControlServer: Sendable {
             var st = stat()
             if lstat(path, &st) == 0 { inode = st.st_ino }
         }
-        try listener.listen()
+        do { try listener.listen() } catch {
+            if !abstract { unlink(path) }
+            throw error
+        }
         state.withLock {
             $0.listener = listener
             $0.inode = inode
@@ -236,12 +245,14 @@ public final class ControlServer: Sendable {
             case .line(let line, let fd):
                 defer { if let fd { _ = close(fd) } }
                 if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }  // blank keep-alive line
-                dispatch(line, passedFD: fd, peer: peer, socket: socket)
+                // A failed write may have left half a frame on the stream: drop the connection.
+                guard dispatch(line, passedFD: fd, peer: peer, socket: socket) else { return }
             }
         }
     }
 
-    private func dispatch(_ line: Data, passedFD: Int32?, peer: Peer, socket: UnixSocket) {
+    /// Validates, authorizes and runs one request; false when the connection is no longer usable.
+    private func dispatch(_ line: Data, passedFD: Int32?, peer: Peer, socket: UnixSocket) -> Bool {
         var request: Request
         do {
             request = try Request.parse(line)
@@ -256,32 +267,40 @@ public final class ControlServer: Sendable {
             } else {
                 logger.info("bad control request", [("peer", "\(peer)"), ("reason", error.message)])
             }
-            reply(socket, id: Request.bestEffortID(line), error)
-            return
+            return reply(socket, id: Request.bestEffortID(line), error)
         } catch {
-            reply(socket, id: Request.bestEffortID(line), DRDError(.internal, "\(error)"))
-            return
+            return reply(socket, id: Request.bestEffortID(line), DRDError(.internal, "\(error)"))
         }
         request.passedFD = passedFD
-        run(request, peer: peer, socket: socket)
+        return run(request, peer: peer, socket: socket)
     }
 
-    private func run(_ request: Request, peer: Peer, socket: UnixSocket) {
+    private func run(_ request: Request, peer: Peer, socket: UnixSocket) -> Bool {
         let token = request.cancellation
         let key = ObjectIdentifier(token)
         state.withLock { $0.running[key] = token }
         if stopping.load(ordering: .acquiring) { token.cancel("drd is stopping") }
         let writer = ResponseWriter(requestID: request.id, socket: socket, token: token)
-        let done = Atomic<Bool>(false)
-        let watcherExited = DispatchSemaphore(value: 0)
         // Watches for the client hanging up while the handler works, so long work stops promptly.
-        spawn(stackSize: 256 << 10) {
-            defer { watcherExited.signal() }
-            while !done.load(ordering: .acquiring) {
-                var pfd = pollfd(fd: socket.fd, events: 0, revents: 0)
-                if poll(&pfd, 1, 200) > 0, pfd.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 {
-                    token.cancel("control client disconnected")
-                    return
+        // The pipe wakes the watcher as soon as the handler is done (the next request waits for it).
+        var wake: [Int32] = [-1, -1]
+        let watching = pipe(&wake) == 0
+        if watching { wake.forEach { _ = fcntl($0, F_SETFD, FD_CLOEXEC) } }
+        let watcherExited = DispatchSemaphore(value: 0)
+        if watching {
+            let (wakeRead, socketFD) = (wake[0], socket.fd)
+            spawn(stackSize: 256 << 10) {
+                defer { watcherExited.signal() }
+                var fds = [pollfd(fd: socketFD, events: 0, revents: 0),
+                           pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+                while true {
+                    let rc = poll(&fds, 2, -1)
+                    if rc < 0 && errno == EINTR { continue }
+                    if rc <= 0 || fds[1].revents != 0 { return }
+                    if fds[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 {
+                        token.cancel("control client disconnected")
+                        return
+                    }
                 }
             }
         }
@@ -298,13 +317,20 @@ public final class ControlServer: Sendable {
                 ? DRDError(.cancelled, token.reason)
                 : DRDError(.internal, "verb '\(request.verb)' returned no reply"))
         }
-        done.store(true, ordering: .releasing)
-        watcherExited.wait()
+        if watching {
+            var byte: UInt8 = 1
+            _ = write(wake[1], &byte, 1)
+            watcherExited.wait()
+            close(wake[0])
+            close(wake[1])
+        }
         state.withLock { $0.running[key] = nil }
+        return writer.isConnected
     }
 
-    private func reply(_ socket: UnixSocket, id: String, _ error: DRDError) {
-        try? socket.send(Response(id: id, .error(ErrorReply(error))).line())
+    @discardableResult
+    private func reply(_ socket: UnixSocket, id: String, _ error: DRDError) -> Bool {
+        (try? socket.send(Response(id: id, .error(ErrorReply(error))).line())) != nil
     }
 
     /// Handlers run on connection threads and may call deep engine code: 8 MiB like `Parallel.run`.

@@ -200,6 +200,33 @@ public struct ProgressEvent: Codable, Sendable, Equatable {
         self.message = message
     }
 
+    /// The wire object, built directly (events are the hot path; no Codable round trip).
+    public var json: JSONValue {
+        var o: [String: JSONValue] = ["phase": .string(phase)]
+        if let job { o["job"] = .string(job) }
+        if let bytes { o["bytes"] = .int(bytes) }
+        if let totalBytes { o["total_bytes"] = .int(totalBytes) }
+        if let rows { o["rows"] = .int(rows) }
+        if let tablesDone { o["tables_done"] = .int(Int64(tablesDone)) }
+        if let tablesTotal { o["tables_total"] = .int(Int64(tablesTotal)) }
+        if let rate { o["rate"] = .double(rate) }
+        if let eta { o["eta"] = .double(eta) }
+        if let message { o["message"] = .string(message) }
+        return .object(o)
+    }
+
+    /// Reads the wire object; unknown fields are ignored (a newer daemon may add some).
+    public init(json: JSONValue) throws {
+        guard let phase = json["phase"]?.stringValue else {
+            throw DRDError(.protocolError, "malformed reply from drd: event without 'phase'")
+        }
+        self.init(phase: phase, job: json["job"]?.stringValue, bytes: json["bytes"]?.intValue,
+                  totalBytes: json["total_bytes"]?.intValue, rows: json["rows"]?.intValue,
+                  tablesDone: json["tables_done"]?.intValue.map { Int($0) },
+                  tablesTotal: json["tables_total"]?.intValue.map { Int($0) },
+                  rate: json["rate"]?.doubleValue, eta: json["eta"]?.doubleValue, message: json["message"]?.stringValue)
+    }
+
     enum CodingKeys: String, CodingKey {
         case phase, job, bytes, rows, rate, eta, message
         case totalBytes = "total_bytes"

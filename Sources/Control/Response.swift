@@ -34,7 +34,7 @@ public struct Response: Sendable, Equatable {
         switch body {
         case .event(let progress):
             object["type"] = "event"
-            object["event"] = (try? JSONValue(encoding: progress)) ?? ["phase": .string(progress.phase)]
+            object["event"] = progress.json
         case .result(let payload):
             object["type"] = "result"
             object["ok"] = true
@@ -78,7 +78,7 @@ public struct Response: Sendable, Equatable {
             guard let event = object["event"] else {
                 throw DRDError(.protocolError, "malformed reply from drd: event frame without 'event'")
             }
-            return Response(id: id, .event(try event.decode(ProgressEvent.self)))
+            return Response(id: id, .event(try ProgressEvent(json: event)))
         case "result"?:
             return Response(id: id, .result(object["result"] ?? .null))
         case "error"?:

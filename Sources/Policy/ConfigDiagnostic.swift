@@ -2,7 +2,7 @@
 ///
 /// Errors make a configuration unusable (the daemon refuses to start or keeps its last good set on
 /// reload; `drctl policy check` exits 2). Warnings are printed but do not block.
-public struct ConfigDiagnostic: Sendable, Equatable, CustomStringConvertible {
+public struct ConfigDiagnostic: Sendable, Equatable, Codable, CustomStringConvertible {
     public enum Severity: String, Sendable, Codable {
         case error
         case warning

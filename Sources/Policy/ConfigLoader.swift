@@ -36,7 +36,8 @@ public enum ConfigLoader {
                                      hint: "add [store] with url = s3://bucket/prefix or file:///path"))
         }
         var policies: [Policy] = []
-        let files = policyFiles(in: daemon.policyDirectory, config: configPath, into: &diagnostics)
+        let dirAt = ini.section("daemon")?.first("policy_dir")?.location ?? SourceLocation(file: configPath, line: 0)
+        let files = policyFiles(in: daemon.policyDirectory, setAt: dirAt, into: &diagnostics)
         for file in files {
             guard let policyIni = parseFile(file, environment: environment, into: &diagnostics) else { continue }
             let (policy, problems) = PolicyReader.read(policyIni, now: now)
@@ -105,7 +106,18 @@ public enum ConfigLoader {
                                      severity: .warning))
         }
         diagnostics += crossCheck(policies: policies, daemon: daemon)
-        return diagnostics
+        return sorted(diagnostics, fileOrder: files)
+    }
+
+    /// Diagnostics in the order people read them: by file (as given), then line; ties keep their order.
+    static func sorted(_ diagnostics: [ConfigDiagnostic], fileOrder: [String]) -> [ConfigDiagnostic] {
+        func rank(_ file: String) -> Int { fileOrder.firstIndex(of: file) ?? fileOrder.count }
+        return diagnostics.enumerated().sorted { a, b in
+            let (ra, rb) = (rank(a.element.file), rank(b.element.file))
+            if ra != rb { return ra < rb }
+            if a.element.line != b.element.line { return a.element.line < b.element.line }
+            return a.offset < b.offset
+        }.map(\.element)
     }
 
     /// Checks that need several files: unique policy names, environments that exist, drill targets
@@ -131,7 +143,8 @@ public enum ConfigLoader {
                 diagnostics.append(.init(at, "unknown environment '\(policy.source)' in source (\(knownText))",
                                          hint: hint ?? "add [environment.\(policy.source)] to drd.conf"))
             }
-            if let target = policy.drillTarget {
+            // drill_target == source is already reported by PolicyReader.
+            if let target = policy.drillTarget, target != policy.source {
                 let at = policy.keyLocations["drill_target"] ?? nameAt
                 if let env = daemon.environment(named: target) {
                     if env.protected {
@@ -169,10 +182,11 @@ public enum ConfigLoader {
     }
 
     /// `*.conf` in the policy directory, sorted; hidden files (editor temporaries) are skipped.
-    static func policyFiles(in directory: String, config: String, into diagnostics: inout [ConfigDiagnostic]) -> [String] {
+    static func policyFiles(in directory: String, setAt: SourceLocation,
+                            into diagnostics: inout [ConfigDiagnostic]) -> [String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            diagnostics.append(.init(file: config, line: 0, "policy_dir '\(directory)' is not a directory",
+            diagnostics.append(.init(setAt, "policy_dir '\(directory)' is not a directory",
                                      hint: "create it or set policy_dir in [daemon]"))
             return []
         }

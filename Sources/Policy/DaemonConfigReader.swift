@@ -62,18 +62,18 @@ enum DaemonConfigReader {
                 }
                 let database = r.required("database", what: "a libpq conninfo such as 'service=staging' or a postgresql:// URI")
                 let protected = r.bool("protected") ?? false
-                if let database {
-                    diagnostics += secretWarnings(database, environment: envName)
-                    config.environments.append(EnvironmentConfig(
-                        name: envName, database: database.value, protected: protected, location: section.location))
-                }
+                if let database { diagnostics += secretWarnings(database, environment: envName) }
+                // Kept even without a database (already an error) so policies naming it do not also fail.
+                config.environments.append(EnvironmentConfig(
+                    name: envName, database: database?.value ?? "", protected: protected, location: section.location))
                 diagnostics += r.diagnostics
             case "policy":
                 diagnostics.append(.init(section.location, "[policy] does not belong in the daemon configuration",
                                          hint: "put each policy in its own file under policy_dir"))
             default:
                 let hint = Suggest.closest(to: section.name, in: ["daemon", "store", "environment"])
-                    .map { $0 == "environment" ? "did you mean [environment.\(section.name)]?" : "did you mean [\($0)]?" }
+                    .map { $0 == "environment" ? "environments are named: [environment.NAME], e.g. [environment.staging]"
+                                               : "did you mean [\($0)]?" }
                     ?? "sections are [daemon], [store] and [environment.NAME]"
                 diagnostics.append(.init(section.location, "unknown section [\(section.name)]", hint: hint))
             }

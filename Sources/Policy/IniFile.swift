@@ -21,6 +21,8 @@ public struct IniEntry: Sendable, Equatable {
     /// The value as written in the file (before expansion); lets validation tell literal secrets from `${VAR}`.
     public var raw: String
     public var location: SourceLocation
+    /// `${VAR}` expansion failed (already reported); the value is empty and must not be validated again.
+    public var isUnresolved: Bool = false
 }
 
 /// One `[name]` section and its entries in file order (repeated keys are kept, in order).
@@ -71,15 +73,16 @@ public struct IniFile: Sendable, Equatable {
         var problems: [ConfigDiagnostic] = []
         var body = Substring(text)
         if body.hasPrefix("\u{FEFF}") { body = body.dropFirst() }
-        // Split on \n only; \r of CRLF files is trimmed below with the other whitespace.
-        let lines = body.split(separator: "\n", omittingEmptySubsequences: false)
+        // "\r\n" is one Character in Swift, so split on it explicitly (CRLF files from Windows editors).
+        let lines = body.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
         for (index, rawLine) in lines.enumerated() {
             let location = SourceLocation(file: path, line: index + 1)
             let line = rawLine.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") {
                 guard line.hasSuffix("]"), line.count >= 2 else {
-                    problems.append(.init(location, "invalid section header '\(line)': expected [name]"))
+                    let hint = line.contains("#") || line.contains(";") ? "comments must be on their own line" : nil
+                    problems.append(.init(location, "invalid section header '\(line)': expected [name]", hint: hint))
                     continue
                 }
                 let name = String(line.dropFirst().dropLast()).trimmingWhitespace()
@@ -100,7 +103,7 @@ public struct IniFile: Sendable, Equatable {
                 continue
             }
             guard let equals = line.firstIndex(of: "=") else {
-                problems.append(.init(location, "expected 'key = value', a [section] header or a comment, found '\(line.prefix(40))'"))
+                problems.append(.init(location, "expected 'key = value', a [section] header or a comment, found '\(Redact.keyValues(String(line.prefix(40))))'"))
                 continue
             }
             let key = String(line[..<equals]).trimmingWhitespace()
@@ -121,6 +124,9 @@ public struct IniFile: Sendable, Equatable {
             case .success(let expanded): value = expanded
             case .failure(let problem):
                 problems.append(.init(location, "\(key): \(problem.message)", hint: problem.hint))
+                // Keep the key (unresolved) so it does not also show up as missing.
+                sections[sections.count - 1].entries.append(
+                    IniEntry(key: key, value: "", raw: raw, location: location, isUnresolved: true))
                 continue
             }
             sections[sections.count - 1].entries.append(

@@ -3,6 +3,7 @@ import Support
 
 /// Builds a `Policy` from a parsed policy file, validating everything that needs no other file.
 /// Cross-file checks (environments exist, drill target not protected, unique names) are in `ConfigLoader`.
+/// The policy is returned whenever name, source and schedule parse, even alongside errors.
 enum PolicyReader {
     static let keys = ["name", "source", "schedule", "timezone", "compress_level", "jobs", "retention", "min_keep",
                        "rpo", "rto", "drill_schedule", "drill_target", "drill_check"]
@@ -68,7 +69,7 @@ enum PolicyReader {
             r.error(e, "drill_schedule is set but drill_target is not", hint: "add 'drill_target = staging' (a non-protected environment)")
         }
         var checks: [String] = []
-        for e in section.all("drill_check") {
+        for e in section.all("drill_check") where !e.isUnresolved {
             if e.value.isEmpty {
                 r.error(e, "empty drill_check", hint: "write SQL that returns one boolean, e.g. SELECT count(*) > 0 FROM orders")
             } else {
@@ -90,8 +91,9 @@ enum PolicyReader {
             }
         }
         diagnostics += r.diagnostics
-        guard let name = nameEntry?.value, let source = source?.value, let schedule,
-              !diagnostics.contains(where: \.isError) else { return (nil, diagnostics) }
+        // A policy with other errors is still returned (when its core parsed) so cross-file checks
+        // can report everything at once; callers never run a configuration that has errors.
+        guard let name = nameEntry?.value, let source = source?.value, let schedule else { return (nil, diagnostics) }
         let policy = Policy(name: name, source: source, schedule: schedule, timeZone: zone, compressLevel: compress,
                             jobs: jobs, retention: retention, minKeep: minKeep, rpo: rpo, rto: rto,
                             drillSchedule: drillSchedule, drillTarget: drillTarget, drillChecks: checks,

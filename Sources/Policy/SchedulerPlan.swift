@@ -35,11 +35,11 @@ public struct PolicyState: Sendable, Equatable {
 ///   downtime) → due now, without waiting for the next slot;
 /// - a scheduled slot passed since the last success → due now (a missed run runs once, not once
 ///   per missed slot);
-/// - after a failure: retry with exponential backoff while the retry can still start inside the
-///   RPO budget; otherwise wait for the next scheduled slot after the failed attempt;
+/// - after a failure: retry with exponential backoff while the RPO budget allows (see
+///   `retryDelay`); otherwise wait for the next scheduled slot after the failed attempt;
 /// - a policy already running is never due.
 public enum SchedulerPlan {
-    public enum Reason: Sendable, Equatable, CustomStringConvertible {
+    public enum Reason: Sendable, Equatable, Codable, CustomStringConvertible {
         /// The scheduled slot at this time has come (or was missed while drd was down).
         case scheduled(Date)
         /// No backup of this policy exists yet.
@@ -59,7 +59,7 @@ public enum SchedulerPlan {
         }
     }
 
-    public struct Entry: Sendable, Equatable {
+    public struct Entry: Sendable, Equatable, Codable {
         public var policy: String
         /// Start a backup now.
         public var due: Bool
@@ -131,6 +131,28 @@ public enum SchedulerPlan {
         return entry
     }
 
+    /// Which due policies to start now under a global concurrency limit, most urgent first:
+    /// no backup yet, then RPO already exceeded, then the rest by data age relative to the RPO
+    /// (data age alone when there is no RPO). `running` is how many backups are in progress.
+    public static func startOrder(_ entries: [Entry], policies: [Policy], running: Int, limit: Int) -> [String] {
+        let slots = max(0, limit - running)
+        let rpo = Dictionary(policies.map { ($0.name, $0.rpo) }, uniquingKeysWith: { a, _ in a })
+        func urgency(_ e: Entry) -> (Int, Double) {
+            switch e.reason {
+            case .neverBackedUp: return (0, 0)
+            case .rpoExceeded: return (1, -(e.dataAge ?? 0) / ((rpo[e.policy] ?? nil) ?? 1))
+            default:
+                let age = e.dataAge ?? 0
+                return (2, -(((rpo[e.policy] ?? nil).map { age / $0 }) ?? age / 86_400))
+            }
+        }
+        let due = entries.filter(\.due).sorted { a, b in
+            let (x, y) = (urgency(a), urgency(b))
+            return x.0 != y.0 ? x.0 < y.0 : (x.1 != y.1 ? x.1 < y.1 : a.policy < b.policy)
+        }
+        return due.prefix(slots).map(\.policy)
+    }
+
     /// Drills need a backup to restore; the first one runs at once, later ones follow drill_schedule.
     static func drill(policy: Policy, state: PolicyState, now: Date) -> (Bool, Date?) {
         guard let schedule = policy.drillSchedule, policy.drillTarget != nil else { return (false, nil) }
@@ -162,8 +184,15 @@ public enum SchedulerPlan {
     }
 
     /// When to retry after failed attempt number `attempt` (1 = the first failure), or nil when the
-    /// RPO budget is spent: a retry is worth it only if it can start before data age passes the RPO
-    /// (`lastSuccess + rpo`). Without an RPO or a previous backup, at most `maxAttemptsWithoutBudget`.
+    /// RPO budget is spent.
+    ///
+    /// The budget: a retry must start while the data age is under twice the RPO, i.e. before
+    /// `lastSuccess + 2 × rpo`. Within the first RPO a retry can still meet the target; within the
+    /// second it keeps the breach to at most one extra RPO (with `hourly` and `rpo = 1h` the data is
+    /// already ~1h old when the slot's run fails, so a budget of one RPO would never retry). Beyond
+    /// that the failure is an outage for the alerts, and drd falls back to the schedule. Without an
+    /// RPO or a previous backup, at most `maxAttemptsWithoutBudget` retries. The scheduler also never
+    /// retries later than the next scheduled run (that run happens anyway).
     public static func retryDelay(attempt: Int, lastSuccess: Date?, rpo: TimeInterval?, now: Date) -> Date? {
         retryDelay(attempt: attempt, lastFailure: now, lastSuccess: lastSuccess, rpo: rpo, now: now, backoff: Backoff())
     }
@@ -176,6 +205,6 @@ public enum SchedulerPlan {
         guard let rpo, let lastSuccess else {
             return attempt <= backoff.maxAttemptsWithoutBudget ? at : nil
         }
-        return at < lastSuccess.addingTimeInterval(rpo) ? at : nil
+        return at < lastSuccess.addingTimeInterval(2 * rpo) ? at : nil
     }
 }

@@ -49,6 +49,7 @@ struct SectionReader {
                                      hint: "add '\(key) = ...' (\(what))"))
             return nil
         }
+        if e.isUnresolved { return nil }
         guard !e.value.isEmpty else {
             error(e, "empty value for '\(key)'", hint: what)
             return nil
@@ -58,7 +59,7 @@ struct SectionReader {
 
     /// An optional value; empty counts as unset.
     func optional(_ key: String) -> IniEntry? {
-        guard let e = entry(key), !e.value.isEmpty else { return nil }
+        guard let e = entry(key), !e.value.isEmpty, !e.isUnresolved else { return nil }
         return e
     }
 

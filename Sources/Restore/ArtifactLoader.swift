@@ -62,12 +62,15 @@ public struct ArtifactLoader: Sendable {
         let pre = all.filter { $0.entry.section == .preData }
         let post = all.filter { $0.entry.section == .postData }
         var data = all.filter { $0.entry.section == .data }
-        if let only = options.onlyTable {
-            data = data.filter { $0.entry.schema == only.schema && $0.entry.table == only.table }
-            let known = manifest.tables.contains { $0.schema == only.schema && $0.table == only.table }
-            if data.isEmpty && !known {
-                throw DRDError(.notFound, "table \(only) is not in backup '\(manifest.backupID)'",
-                               hint: "name the table exactly as the manifest lists it (schema and name, unquoted)")
+        if let selected = options.tables {
+            data = data.filter { selected.contains(TableName(schema: $0.entry.schema ?? "", table: $0.entry.table ?? "")) }
+            let known = Set(manifest.tables.map { TableName(schema: $0.schema, table: $0.table) })
+                .union(data.map { TableName(schema: $0.entry.schema ?? "", table: $0.entry.table ?? "") })
+            let unknown = selected.subtracting(known).map(\.description).sorted()
+            if !unknown.isEmpty {
+                let what = unknown.count == 1 ? "table \(unknown[0]) is" : "tables \(unknown.joined(separator: ", ")) are"
+                throw DRDError(.notFound, "\(what) not in backup '\(manifest.backupID)'",
+                               hint: "name tables exactly as the manifest lists them (schema and name, unquoted)")
             }
         }
         let board = ProgressBoard(total: globals.count + pre.count + data.count + post.count, report: options.progress)
@@ -75,6 +78,7 @@ public struct ArtifactLoader: Sendable {
 
         let main = try Connection(conninfo: conninfo, applicationName: "drd load")
         defer { main.close() }
+        if options.requireEmptyDatabase { try checkEmpty(main) }
         var result = LoadResult()
         for member in globals {
             var script = scriptOptions(member, token: token, board: board)
@@ -130,7 +134,7 @@ public struct ArtifactLoader: Sendable {
         let entry = member.entry
         let name = entry.describe(index: member.index)
         do {
-            try options.token?.check()
+            try script.token?.check()
             let raw = try fetch(entry.offset..<(entry.offset + entry.compressedLength))
             let hashing = HashingSource(raw)
             let gzip = GzipReader(hashing, name: "\(location) \(name)")
@@ -167,11 +171,23 @@ public struct ArtifactLoader: Sendable {
         }
     }
 
+    private func checkEmpty(_ conn: Connection) throws {
+        let count = try conn.scalar("""
+            SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+              AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+            """) ?? "0"
+        if count != "0" {
+            throw DRDError(.conflict, "database \"\(conn.databaseName)\" is not empty (\(count) tables, views or sequences); backup '\(manifest.backupID)' must be loaded into an empty database",
+                           hint: "create a new database (CREATE DATABASE x TEMPLATE template0) and load into it")
+        }
+    }
+
     /// Every table the manifest counts (or only the selected one) got exactly its rows.
     private func verifyTableRows(_ result: LoadResult) throws {
         for expected in manifest.tables {
             let name = TableName(schema: expected.schema, table: expected.table)
-            if let only = options.onlyTable, only != name { continue }
+            if let selected = options.tables, !selected.contains(name) { continue }
             let loaded = result.rows[name] ?? 0
             if loaded != expected.rows {
                 throw DRDError(.corrupt, "table \(name): loaded \(loaded) rows, manifest of backup '\(manifest.backupID)' says \(expected.rows)",

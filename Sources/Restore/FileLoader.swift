@@ -25,7 +25,7 @@ public enum FileLoader {
     ///
     /// - Parameters:
     ///   - options: jobs, roles, cancellation, progress (for a plain script: `jobs` and
-    ///     `onlyTable` do not apply; progress reports bytes of SQL and rows, with no member counts).
+    ///     `tables` do not apply; progress reports bytes of SQL and rows, with no member counts).
     ///   - allowConnect: follow `\connect` in pg_dump `--create` scripts (plain scripts only).
     public static func load(path: String, conninfo: String, options: LoadOptions = LoadOptions(),
                             allowConnect: Bool = false) throws -> Outcome {
@@ -35,9 +35,9 @@ public enum FileLoader {
             let manifest = try Manifest.decode(bytes, source: manifestPath)
             return .artifact(try ArtifactLoader(file: path, manifest: manifest, conninfo: conninfo, options: options).load())
         }
-        if options.onlyTable != nil {
-            throw DRDError(.usage, "'\(path)' has no manifest beside it, so a single table cannot be selected",
-                           hint: "single-table restore needs a drd backup with its .manifest.json")
+        if options.tables != nil {
+            throw DRDError(.usage, "'\(path)' has no manifest beside it, so tables cannot be selected",
+                           hint: "restoring selected tables needs a drd backup with its .manifest.json")
         }
         let source = GzipReader(try FileSource(path: path), name: path, allowPlain: true)
         return .script(try loadScript(source, name: path, conninfo: conninfo, options: options, allowConnect: allowConnect))

@@ -34,6 +34,12 @@ public final class FileSource: ByteSource {
         }
     }
 
+    /// Reads an already-open descriptor (one passed over the control socket); takes ownership.
+    public init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
+
     deinit { close() }
 
     /// Closes the file; further reads return 0.

@@ -23,22 +23,32 @@ public struct LoadOptions: Sendable {
     /// Applies the globals member (roles, tablespaces) when the artifact has one; existing roles
     /// are skipped and reported.
     public var applyGlobals = false
-    /// Restores only this table's data. Pre-data and post-data are still applied in full (every
-    /// object's definition, other tables empty): carving one table's schema out of a script is
-    /// not attempted.
-    public var onlyTable: TableName?
+    /// Restores only these tables' data (nil: every table). Pre-data and post-data are still
+    /// applied in full (every object's definition; the other tables stay empty): carving single
+    /// tables' definitions out of a script is not attempted. Foreign keys from a selected table to
+    /// an unselected one fail in post-data, as they would with pg_restore.
+    public var tables: Set<TableName>?
+
+    /// A single-table restore (`tables` with one element).
+    public var onlyTable: TableName? {
+        get { tables?.count == 1 ? tables?.first : nil }
+        set { tables = newValue.map { [$0] } }
+    }
     /// See `ScriptOptions.skipMissingRoles`: `OWNER TO` / `GRANT` naming absent roles are skipped.
     public var skipMissingRoles = false
+    /// Refuses to start when the target database already has tables, views or sequences (a
+    /// restore is meant for an empty database; turn off when the template carries some).
+    public var requireEmptyDatabase = true
     /// Checked between statements and COPY batches; a failing worker cancels it to stop the others.
     public var token: CancellationToken?
     /// Called as members are loaded (from worker threads; must be thread-safe).
     public var progress: (@Sendable (LoadProgress) -> Void)?
 
-    public init(jobs: Int = 1, applyGlobals: Bool = false, onlyTable: TableName? = nil, skipMissingRoles: Bool = false,
+    public init(jobs: Int = 1, applyGlobals: Bool = false, tables: Set<TableName>? = nil, skipMissingRoles: Bool = false,
                 token: CancellationToken? = nil, progress: (@Sendable (LoadProgress) -> Void)? = nil) {
         self.jobs = jobs
         self.applyGlobals = applyGlobals
-        self.onlyTable = onlyTable
+        self.tables = tables
         self.skipMissingRoles = skipMissingRoles
         self.token = token
         self.progress = progress

@@ -15,6 +15,8 @@ public final class ScriptExecutor {
     private let options: ScriptOptions
     /// Connections this executor opened for `\connect` (the caller's is never closed here).
     private var ownsConnection = false
+    /// Cancels a long statement on the server when the token fires.
+    private var watcher: CancelWatcher?
 
     /// - Parameters:
     ///   - connection: where statements run (the caller keeps ownership).
@@ -26,7 +28,10 @@ public final class ScriptExecutor {
         self.options = options
     }
 
-    deinit { if ownsConnection { connection.close() } }
+    deinit {
+        watcher?.stop()
+        if ownsConnection { connection.close() }
+    }
 
     /// Runs the whole script from `source`. Throws the first error (a `DRDError` whose message
     /// starts with `<name> line N: <statement excerpt>:`), after rolling back when in
@@ -43,6 +48,8 @@ public final class ScriptExecutor {
         var result = ScriptResult()
         lexer.standardConformingStrings = try currentStandardConformingStrings()
         if options.singleTransaction { try connection.execute("BEGIN") }
+        watcher = CancelWatcher.start(token: options.token, connection: connection)
+        defer { watcher?.stop(); watcher = nil }
         do {
             while let item = try lexer.next() {
                 try options.token?.check()
@@ -128,7 +135,9 @@ public final class ScriptExecutor {
     }
 
     private func wrap(_ error: DRDError, _ statement: ScriptStatement) -> DRDError {
-        if error.code == .cancelled && options.token?.isCancelled == true { return error }
+        if error.code == .cancelled, let token = options.token, token.isCancelled {
+            return DRDError(.cancelled, "\(options.name) line \(statement.line): stopped: \(token.reason)")
+        }
         return DRDError(error.code, "\(options.name) line \(statement.line): \(ScriptText.excerpt(statement.text)): \(error.message)",
                         hint: error.hint)
     }
@@ -162,33 +171,35 @@ public final class ScriptExecutor {
     private func reconnect(_ meta: ScriptMetaCommand) throws {
         var args = meta.arguments
         if let first = args.first, first.hasPrefix("-reuse-previous") { args.removeFirst() }
-        let where_ = "\(options.name) line \(meta.line)"
+        let place = "\(options.name) line \(meta.line)"
         guard let target = args.first, target != "-" else { return }  // same database: nothing to do
         if args.dropFirst().contains(where: { $0 != "-" }) {
-            throw DRDError(.usage, "\(where_): \\connect may only change the database, not the user, host or port")
+            throw DRDError(.query, "\(place): \\connect may only change the database, not the user, host or port")
         }
         var database = target
         if target.contains("=") || target.hasPrefix("postgres://") || target.hasPrefix("postgresql://") {
             guard let parsed = Connection.parseConninfo(target), let name = parsed["dbname"] else {
-                throw DRDError(.usage, "\(where_): \\connect argument is not a valid connection string")
+                throw DRDError(.query, "\(place): \\connect argument is not a valid connection string")
             }
             let others = parsed.filter { $0.key != "dbname" && !$0.value.isEmpty }
             if !others.isEmpty {
-                throw DRDError(.usage, "\(where_): \\connect may only change the database, not \(others.keys.sorted().joined(separator: ", "))")
+                throw DRDError(.query, "\(place): \\connect may only change the database, not \(others.keys.sorted().joined(separator: ", "))")
             }
             database = name
         }
         if database == connection.databaseName { return }
         guard options.allowConnect, let conninfo else {
-            throw DRDError(.usage, "\(where_): the script switches to database \"\(database)\" with \\connect, which is not allowed here",
+            throw DRDError(.query, "\(place): the script switches to database \"\(database)\" with \\connect, which is not allowed here",
                            hint: "this is pg_dump --create output: load it from a maintenance database with \\connect allowed, or dump without --create")
         }
         if options.singleTransaction {
-            throw DRDError(.usage, "\(where_): \\connect to \"\(database)\" cannot run inside a single transaction")
+            throw DRDError(.query, "\(place): \\connect to \"\(database)\" cannot run inside a single transaction")
         }
         let next = try Connection(conninfo: conninfo, overrides: ["dbname": database])
+        watcher?.stop()
         if ownsConnection { connection.close() }
         connection = next
         ownsConnection = true
+        watcher = CancelWatcher.start(token: options.token, connection: next)
     }
 }

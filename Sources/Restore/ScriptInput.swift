@@ -67,13 +67,37 @@ final class ScriptInput {
         return advance()
     }
 
+    /// Appends unread bytes to `out` up to (not including) the first one `stop` accepts, which is
+    /// left unread and returned; nil when the input ends first. The fast path for string bodies,
+    /// comments and identifiers: one tight loop over the buffer instead of a call per byte.
+    func take(into out: inout [UInt8], until stop: (UInt8) -> Bool) throws -> UInt8? {
+        while true {
+            if start == end, try ensure(1) == 0 { return nil }
+            let (stopAt, newlines) = buffer.withUnsafeBufferPointer { buf -> (Int, Int) in
+                var i = start
+                var lines = 0
+                while i < end {
+                    let b = buf[i]
+                    if stop(b) { break }
+                    if b == 0x0A { lines += 1 }
+                    i += 1
+                }
+                return (i, lines)
+            }
+            if stopAt > start {
+                out.append(contentsOf: buffer[start..<stopAt])
+                bytesRead += Int64(stopAt - start)
+                line += newlines
+                start = stopAt
+            }
+            if stopAt < end { return buffer[stopAt] }
+        }
+    }
+
     /// Reads the rest of the current line (without its newline, which is consumed).
     func restOfLine() throws -> [UInt8] {
         var out: [UInt8] = []
-        while let byte = try next() {
-            if byte == 0x0A { break }
-            out.append(byte)
-        }
+        if try take(into: &out, until: { $0 == 0x0A }) != nil { _ = advance() }
         if out.last == 0x0D { out.removeLast() }
         return out
     }

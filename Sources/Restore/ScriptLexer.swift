@@ -66,7 +66,7 @@ public final class ScriptLexer {
     public func next() throws -> ScriptItem? {
         while let byte = try input.peek() {
             switch byte {
-            case 0x20, 0x09, 0x0A, 0x0D, 0x0C:
+            case 0x20, 0x09, 0x0A, 0x0D, 0x0C, 0x0B:
                 _ = input.advance()
                 if !text.isEmpty { text.append(byte) }
             case 0x2D where try input.peek(1) == 0x2D:  // -- comment
@@ -96,7 +96,7 @@ public final class ScriptLexer {
             case 0x3B:  // ;
                 begin(); _ = input.advance(); text.append(byte)
                 noteToken()
-                if parenDepth == 0 && beginDepth == 0 { return .statement(finishStatement()) }
+                if parenDepth == 0 && beginDepth == 0 { return .statement(try finishStatement()) }
             case 0x5C:  // backslash: a psql meta-command
                 return .meta(try metaCommand())
             default:
@@ -114,7 +114,7 @@ public final class ScriptLexer {
                 }
             }
         }
-        if !text.isEmpty { return .statement(finishStatement()) }
+        if !text.isEmpty { return .statement(try finishStatement()) }
         return nil
     }
 
@@ -138,10 +138,15 @@ public final class ScriptLexer {
         if text.isEmpty { startLine = input.line }
     }
 
-    private func finishStatement() -> ScriptStatement {
+    private func finishStatement() throws -> ScriptStatement {
         while let last = text.last, last == 0x20 || last == 0x0A || last == 0x09 || last == 0x0D { text.removeLast() }
-        let statement = ScriptStatement(text: String(decoding: text, as: UTF8.self), line: startLine,
-                                        isCopyFromStdin: copyFromStdin)
+        // Statements travel as Swift strings (libpq text): bytes in another client encoding would be
+        // silently replaced, so refuse them. COPY data is passed through as raw bytes and is fine.
+        guard let decoded = String(validating: text, as: UTF8.self) else {
+            throw DRDError(.corrupt, "\(name) line \(startLine): statement is not valid UTF-8",
+                           hint: "drd executes UTF-8 scripts; convert the file (iconv -f LATIN1 -t UTF-8) and its SET client_encoding line, or dump with --encoding=UTF8")
+        }
+        let statement = ScriptStatement(text: decoded, line: startLine, isCopyFromStdin: copyFromStdin)
         text.removeAll(keepingCapacity: text.capacity <= 1 << 20)
         parenDepth = 0
         beginDepth = 0
@@ -159,11 +164,16 @@ public final class ScriptLexer {
 
     // MARK: - Tokens
 
-    private func isIdentStart(_ b: UInt8) -> Bool {
+    private func isIdentStart(_ b: UInt8) -> Bool { Self.isIdentStart(b) }
+    private func isIdentChar(_ b: UInt8) -> Bool { Self.isIdentChar(b) }
+
+    @inline(__always)
+    static func isIdentStart(_ b: UInt8) -> Bool {
         (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b >= 0x80
     }
 
-    private func isIdentChar(_ b: UInt8) -> Bool {
+    @inline(__always)
+    static func isIdentChar(_ b: UInt8) -> Bool {
         isIdentStart(b) || (b >= 0x30 && b <= 0x39) || b == 0x24
     }
 
@@ -176,9 +186,7 @@ public final class ScriptLexer {
 
     private func identifier() throws {
         let wordStart = text.count
-        while let b = try input.peek(), isIdentChar(b) {
-            text.append(input.advance())
-        }
+        _ = try input.take(into: &text, until: { !Self.isIdentChar($0) })
         // E'…', B'…', X'…', U&'…' prefixes: a quote right after is handled by the caller.
         // Only short words can be keywords this lexer cares about; skip building the rest.
         let length = text.count - wordStart
@@ -224,7 +232,8 @@ public final class ScriptLexer {
         let openLine = input.line
         text.append(input.advance())
         while true {
-            guard let b = try input.next() else { throw unterminated(what, openLine) }
+            let stop = try input.take(into: &text, until: { $0 == quote || $0 == 0x5C })
+            guard stop != nil, let b = try input.next() else { throw unterminated(what, openLine) }
             text.append(b)
             if backslashEscapes && b == 0x5C {
                 guard let escaped = try input.next() else { throw unterminated(what, openLine) }
@@ -256,7 +265,8 @@ public final class ScriptLexer {
         text.append(contentsOf: tag)
         // Body: copy until the same tag appears again.
         while true {
-            guard let b = try input.next() else { throw unterminated("dollar-quoted string \(String(decoding: tag, as: UTF8.self))", openLine) }
+            let stop = try input.take(into: &text, until: { $0 == 0x24 })
+            guard stop != nil, let b = try input.next() else { throw unterminated("dollar-quoted string \(String(decoding: tag, as: UTF8.self))", openLine) }
             text.append(b)
             if b == 0x24 {
                 var matched = true
@@ -277,6 +287,7 @@ public final class ScriptLexer {
         var depth = 0
         var comment: [UInt8] = []
         repeat {
+            _ = try input.take(into: &comment, until: { $0 == 0x2F || $0 == 0x2A })
             guard let b = try input.next() else { throw unterminated("comment", openLine) }
             comment.append(b)
             if b == 0x2F, try input.peek() == 0x2A {

@@ -66,6 +66,16 @@ public final class Daemon: Sendable {
         log.info("drd started", [("version", Self.version), ("config", configPath), ("socket", config.daemon.socketPath),
                                  ("store", current.catalog.store.displayURL), ("policies", "\(config.policies.count)")])
 
+        var metricsServer: MetricsServer?
+        if let listen = config.daemon.metricsListen {
+            let server = try MetricsServer(host: listen.host, port: listen.port) { [self] in
+                (try? self.metricsText()) ?? "# drd: metrics unavailable (see the daemon log)\n"
+            }
+            server.start()
+            metricsServer = server
+            log.info("serving metrics", [("address", "http://\(listen)/metrics")])
+        }
+        defer { metricsServer?.stop() }
         let signals = installSignals()
         defer { withExtendedLifetime(signals) {} }
         refreshStates()

@@ -104,7 +104,8 @@ extension Daemon {
     /// BACKUP is a backup id, a store URL, or a local file the client passed as a descriptor.
     func resolveBackup(_ request: Request) throws -> (ObjectTarget, policy: String?) {
         let rt = current
-        if let fd = request.passedFD {
+        if request.passedFD != nil {
+            let fd = try request.readablePassedFile(purpose: "the backup file")
             let name = try request.string("file_name") ?? "passed file"
             let manifest = try request.string("manifest").map { Array($0.utf8) }
             let store = try DescriptorStore(fd: fd, name: name, manifest: manifest)

@@ -144,7 +144,7 @@ extension Daemon {
                 objects: history.objects.map { ObjectListing(key: $0.key, size: $0.size, lastModified: $0.lastModified) },
                 pending: pending.map { PendingUploadInfo(key: $0.key, uploadID: $0.uploadID, initiated: $0.initiated) },
                 policy: RetentionPolicy(window: policy.retention, minKeep: policy.minKeep), now: asOf,
-                lastRunSucceeded: history.runs.last.map { $0.outcome == .success } ?? true, policyName: policy.name)
+                lastRunSucceeded: RetentionPlanner.lastRunSucceeded(runs: history.runs, asOf: asOf), policyName: policy.name)
             guard !dryRun else { return plan }
             // Manifests first: once the commit marker is gone the backup is no longer listed, so a
             // crash midway never leaves a listed backup without its data.
@@ -184,11 +184,15 @@ extension Daemon {
     func writeMetrics() {
         guard let path = current.config.daemon.metricsTextfile else { return }
         do {
-            let exposition = ComplianceMetrics.exposition(try complianceHistories(), now: Date())
-            try MetricsTextfile.write(exposition, to: path)
+            try MetricsTextfile.write(try metricsText(), to: path)
         } catch {
             log.error("unable to write metrics", [("path", path), ("error", "\(error)")])
         }
+    }
+
+    /// The Prometheus exposition for every policy, from the store.
+    func metricsText() throws -> String {
+        ComplianceMetrics.exposition(try complianceHistories(), now: Date()).text
     }
 
     /// Cancels `job` when `request` is cancelled (client gone), polling both.

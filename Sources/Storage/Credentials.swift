@@ -33,7 +33,7 @@ public struct S3Config: Sendable {
     }
 
     /// `host[:port]` as sent in the Host header, with the bucket in front for virtual-hosted style.
-    var hostHeader: String {
+    public var hostHeader: String {
         let base = port.map { "\(host):\($0)" } ?? host
         return pathStyle ? base : "\(bucket).\(base)"
     }

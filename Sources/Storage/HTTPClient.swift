@@ -93,6 +93,10 @@ final class HTTPClient: Sendable {
         _ = drd_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, timeouts.lowSpeedLimit)
         _ = drd_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, timeouts.lowSpeedTime)
         _ = drd_curl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
+        // Explicit, although they are libcurl's defaults: TLS peers are verified against the system CAs.
+        _ = drd_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
+        _ = drd_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
+        _ = drd_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
         _ = drd_curl_setopt_ptr(handle, CURLOPT_HTTPHEADER, headerList)
         _ = drd_curl_setopt_write_function(handle, writeCallback)
         _ = drd_curl_setopt_ptr(handle, CURLOPT_WRITEDATA, UnsafeRawPointer(context))
@@ -121,6 +125,10 @@ final class HTTPClient: Sendable {
             }
         }
         _ = drd_curl_setopt_ptr(handle, CURLOPT_ERRORBUFFER, nil)
+        var status = 0
+        _ = drd_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        // Set even on failure: a reply that broke mid-body still tells what arrived (resumable reads).
+        collector.status = status
         if code != CURLE_OK {
             keep = false   // the connection state is unknown: do not reuse this handle
             let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -128,9 +136,6 @@ final class HTTPClient: Sendable {
             throw TransportError(curlCode: Int(code.rawValue), message: text.lowercased(),
                                  isTimeout: code == CURLE_OPERATION_TIMEDOUT)
         }
-        var status = 0
-        _ = drd_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        collector.status = status
     }
 }
 
@@ -141,6 +146,10 @@ private let writeCallback: drd_curl_data_cb = { ptr, size, count, userdata in
     guard let userdata else { return 0 }
     let collector = Unmanaged<ResponseCollector>.fromOpaque(userdata).takeUnretainedValue()
     let n = size * count
+    if collector.body.isEmpty, collector.body.capacity == 0,
+       let length = collector.headers["content-length"].flatMap({ Int($0) }), length > 0, length <= 64 << 20 {
+        collector.body.reserveCapacity(length)   // one allocation instead of repeated doubling
+    }
     if let ptr, n > 0 {
         ptr.withMemoryRebound(to: UInt8.self, capacity: n) { collector.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: n)) }
     }

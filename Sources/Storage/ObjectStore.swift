@@ -81,4 +81,11 @@ extension ObjectStore {
     public func getAll(key: String, limit: Int = 64 << 20) throws -> [UInt8] {
         try get(key: key, range: nil).readAll(limit: limit)
     }
+
+    /// Starts an upload knowing roughly how big it will be (S3 raises its part size so the hint fits
+    /// in 9,000 parts; a hint that turns out too small is safe). Drivers without use for it ignore it.
+    public func beginUpload(key: String, sizeHint: Int64?) throws -> ObjectUpload {
+        if let s3 = self as? S3Store { return try s3.beginUpload(key: key, sizeHint: sizeHint) }
+        return try beginUpload(key: key)
+    }
 }

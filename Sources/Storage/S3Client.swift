@@ -32,7 +32,10 @@ final class S3Client: Sendable {
         signer = SigV4Signer(credentials: config.credentials, region: config.region)
     }
 
-    var displayURL: String { "s3://\(config.bucket)/\(config.prefix)" }
+    /// `s3://bucket/prefix` without a trailing slash, so `displayURL + "/" + key` reads well.
+    var displayURL: String {
+        config.prefix.isEmpty ? "s3://\(config.bucket)" : "s3://\(config.bucket)/\(config.prefix.dropLast())"
+    }
 
     /// The decoded path to sign and the URL to send.
     func target(key: String?, query: [(String, String)]) -> (path: String, url: String) {
@@ -84,9 +87,14 @@ final class S3Client: Sendable {
                 if accept(collector.status) {
                     return HTTPResponse(status: collector.status, headers: collector.headers, body: collector.body)
                 }
-                let reply = S3ErrorReply(status: collector.status, body: op.method == "HEAD" ? [] : collector.body,
+                var reply = S3ErrorReply(status: collector.status, body: op.method == "HEAD" ? [] : collector.body,
                                          headers: collector.headers)
+                if op.method == "HEAD" && reply.status == 403 {
+                    // HEAD replies have no body, so a bad signature looks like any other denial.
+                    reply.message = "no details in a HEAD reply"
+                }
                 failure = reply.error(operation: "\(op.what) on \(displayURL)")
+                failure.hint = hint(for: reply, default: failure.hint)
                 retryable = Self.isRetryable(reply)
             } catch {
                 failure = transportFailure(error, what: op.what, attempts: attempt)
@@ -100,6 +108,21 @@ final class S3Client: Sendable {
             let delay = policy.delay(beforeRetry: attempt)
             logger.warning("retrying \(op.what) on \(displayURL)", [("attempt", "\(attempt + 1)"), ("error", failure.message)])
             Thread.sleep(forTimeInterval: delay)
+        }
+    }
+
+    /// Hints that name the credentials in use (id and source, never the secret).
+    func hint(for reply: S3ErrorReply, default fallback: String?) -> String? {
+        let creds = config.credentials.description
+        switch reply.code {
+        case "SignatureDoesNotMatch":
+            return "check the secret access key that belongs to \(creds), and the region (\(config.region))"
+        case "InvalidAccessKeyId":
+            return "\(creds) is unknown to \(config.scheme)://\(config.hostHeader); check the key and the endpoint"
+        case "AccessDenied" where reply.message == "no details in a HEAD reply":
+            return "check the credentials (\(creds)) and the IAM permissions: s3:GetObject, s3:ListBucket (see docs/storage.md)"
+        default:
+            return fallback
         }
     }
 

@@ -21,8 +21,10 @@ public final class S3Store: ObjectStore {
         return config.prefix + key
     }
 
-    func relativeKey(_ full: String) -> String {
-        full.hasPrefix(config.prefix) ? String(full.dropFirst(config.prefix.count)) : full
+    func relativeKey(_ full: String) -> String { Self.relative(full, prefix: config.prefix) }
+
+    static func relative(_ full: String, prefix: String) -> String {
+        full.hasPrefix(prefix) ? String(full.dropFirst(prefix.count)) : full
     }
 
     public func beginUpload(key: String) throws -> ObjectUpload {
@@ -175,14 +177,5 @@ extension S3Store {
     /// Deletes the (empty) bucket.
     public func deleteBucket() throws {
         _ = try client.send(S3Operation(method: "DELETE", key: nil, what: "deletion of bucket '\(config.bucket)'"))
-    }
-}
-
-extension ObjectStore {
-    /// Starts an upload knowing roughly how big it will be (S3 picks a part size from it; a hint
-    /// that is too small is safe). Drivers without use for it ignore it.
-    public func beginUpload(key: String, sizeHint: Int64?) throws -> ObjectUpload {
-        if let s3 = self as? S3Store { return try s3.beginUpload(key: key, sizeHint: sizeHint) }
-        return try beginUpload(key: key)
     }
 }

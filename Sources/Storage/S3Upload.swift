@@ -68,6 +68,8 @@ final class S3Upload: ObjectUpload {
     private let group = DispatchGroup()
     private(set) var bytesWritten: Int64 = 0
     private var finished = false
+    /// Why the upload stopped, repeated to callers that keep writing after a failure.
+    private var failure: Error?
 
     init(client: S3Client, key: String, displayKey: String, sizer: PartSizer) throws {
         self.client = client
@@ -76,18 +78,19 @@ final class S3Upload: ObjectUpload {
         self.sizer = sizer
         partSize = sizer.base
         slots = DispatchSemaphore(value: client.config.settings.uploadConcurrency)
-        buffer.reserveCapacity(min(partSize, client.config.settings.singlePutLimit))
     }
 
     deinit { if !finished { abort() } }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        guard !finished else { throw DRDError(.storage, "upload of '\(displayKey)' to \(client.displayURL) already finished") }
+        guard !finished else {
+            throw failure ?? DRDError(.storage, "upload of '\(displayKey)' to \(client.displayURL) already finished")
+        }
         var offset = 0
         while offset < bytes.count {
             // Send a full part only when more bytes follow, so a stream of exactly one part is one PUT.
             if buffer.count == partSize {
-                do { try submitPart() } catch { abort(); throw error }
+                do { try submitPart() } catch { failure = error; abort(); throw error }
             }
             let n = min(partSize - buffer.count, bytes.count - offset)
             buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + n)]))
@@ -97,7 +100,9 @@ final class S3Upload: ObjectUpload {
     }
 
     @discardableResult func commit() throws -> ObjectInfo {
-        guard !finished else { throw DRDError(.storage, "upload of '\(displayKey)' to \(client.displayURL) already finished") }
+        guard !finished else {
+            throw failure ?? DRDError(.storage, "upload of '\(displayKey)' to \(client.displayURL) already finished")
+        }
         do {
             if uploadID == nil {
                 let headers = [("Content-Type", "application/octet-stream"),
@@ -112,6 +117,7 @@ final class S3Upload: ObjectUpload {
                 try complete()
             }
         } catch {
+            failure = error
             abort()
             throw error
         }
@@ -220,7 +226,18 @@ final class S3Upload: ObjectUpload {
         var attempt = 0
         while true {
             attempt += 1
-            let response = try client.send(op)
+            let response: HTTPResponse
+            do {
+                response = try client.send(op)
+            } catch let error as DRDError where error.code == .notFound {
+                // A retried completion finds no upload when the first one worked but its reply was
+                // lost: the object being there with the full size settles it.
+                if let info = try S3Store(config: client.config).head(key: S3Store.relative(key, prefix: client.config.prefix)),
+                   info.size == bytesWritten {
+                    return
+                }
+                throw error
+            }
             guard let xml = XMLElement.parse(response.body), xml.name == "Error" else { return }
             let reply = S3ErrorReply(status: 200, body: response.body, headers: response.headers)
             if attempt < client.config.settings.retry.maxAttempts,

@@ -40,7 +40,7 @@ enum OfflineCommands {
         var summary = "dumped database \(manifest.database): \(manifest.tables.count) tables, \(rows) rows, "
         summary += "\(Format.bytes(manifest.compressedSize)) compressed (\(Format.bytes(manifest.uncompressedSize)) SQL)"
         if output != "-" {
-            summary += "\n  object:   \(target.describe)\n  manifest: \(Manifest.key(forObjectKey: target.key))"
+            summary += "\n  object:   \(target.describe)\n  manifest: \(Manifest.key(forObjectKey: target.describe))"
         }
         printer.finish(args.has("quiet") ? "" : summary)
         return 0

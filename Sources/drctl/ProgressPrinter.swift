@@ -9,7 +9,7 @@ import Glibc
 final class ProgressPrinter: @unchecked Sendable {
     private let isTerminal = isatty(2) == 1
     private let lock = NSLock()
-    private var lastPlain = Date.distantPast
+    private var lastPlain = Date()  // first plain line after 5 s: short runs stay quiet
     private var drewBar = false
     let quiet: Bool
 

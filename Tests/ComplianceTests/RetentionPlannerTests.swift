@@ -110,12 +110,24 @@ import Support
         #expect(plan.deletions.map(\.backupID) == [b[1].id, b[0].id])
         #expect(plan.deletions.last?.keys == ["orders/\(b[0].id).manifest.json", "orders/\(b[0].id).globals.sql.gz",
                                               "orders/\(b[0].id).sql.gz"])
-        #expect(plan.bytesFreed == 1000 + 1000 + 777)  // manifest sizes of the deleted backups + the orphan
+        #expect(plan.bytesFreed == 1000 + 1000 + 777)  // compressed sizes of the deleted backups + the orphan
 
         let suspended = RetentionPlanner.plan(backups: b, objects: objects, pending: pending,
                                               policy: RetentionPolicy(window: days(2), minKeep: 1), now: now,
                                               lastRunSucceeded: false)
         #expect(suspended.isEmpty)
+    }
+
+    @Test func lastRunSucceededFromRecords() {
+        let runs = [run("20261101T010000Z-0001", start: at(1), seconds: 60, outcome: .success),
+                    run("20261101T020000Z-0002", start: at(2), seconds: 60, outcome: .failed),
+                    run("20261101T030000Z-0003", start: at(3), seconds: 60, outcome: .cancelled),
+                    run("20261101T040000Z-0004", start: at(4), seconds: 60, outcome: .success)]
+        #expect(RetentionPlanner.lastRunSucceeded(runs: runs, asOf: at(1, 30)))
+        #expect(!RetentionPlanner.lastRunSucceeded(runs: runs, asOf: at(2, 30)))
+        #expect(!RetentionPlanner.lastRunSucceeded(runs: runs, asOf: at(3, 30)))
+        #expect(RetentionPlanner.lastRunSucceeded(runs: runs, asOf: at(5)))
+        #expect(RetentionPlanner.lastRunSucceeded(runs: [], asOf: at(5)))
     }
 
     @Test func backupIDOfKey() {

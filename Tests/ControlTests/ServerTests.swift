@@ -239,6 +239,28 @@ import Testing
         #expect(st.st_mode & 0o777 == 0o660)
         #expect(st.st_gid == UserDatabase.groupID(name: group))
         #expect(server.server.authorizer.socketGroup == UserDatabase.groupID(name: group))
+        // A reload without a socket group keeps the socket's group as the read group.
+        server.server.updateAuthorizer(Authorizer(adminGroup: 4321))
+        #expect(server.server.authorizer.socketGroup == UserDatabase.groupID(name: group))
+        #expect(server.server.authorizer.adminGroup == 4321)
+    }
+
+    @Test func aClientThatStopsReadingIsDroppedAndItsRequestCancelled() throws {
+        let server = try TestServer { $0.sendTimeout = 0.5 }
+        defer { server.stop() }
+        let socket = try UnixSocket.make()
+        defer { socket.close() }
+        try socket.connect(to: server.path)
+        let request = Request(verb: .backup, args: ["events": 1_000_000])
+        try socket.send(Data((request.json.jsonText() + "\n").utf8))
+        // Never read: the socket buffers fill, the send times out, the request is cancelled.
+        let reason = waitFor { TestServer.cancelled.withLock { $0[request.id] } }
+        #expect(reason == "control client disconnected")
+        // And the server hung up: draining the buffered frames ends in EOF.
+        let reader = LineReader(socket: socket, maxLine: 1 << 20)
+        var frames = 0
+        while case .line = try reader.next(deadline: .now + .seconds(10)) { frames += 1 }
+        #expect(frames > 0)
     }
 
     @Test func tooManyClientsGetAnErrorNotAHang() throws {

@@ -34,6 +34,10 @@ final class TestServer: Sendable {
         case .backup:
             let count = try request.int("events") ?? 3
             for i in 0..<count {
+                if request.cancellation.isCancelled {
+                    cancelled.withLock { $0[request.id] = request.cancellation.reason }
+                    return
+                }
                 writer.event(ProgressEvent(phase: "dump", job: "j-\(request.id)", bytes: i * 100, rows: i, tablesDone: Int(i),
                                       tablesTotal: Int(count)))
             }
@@ -87,7 +91,6 @@ final class TestServer: Sendable {
 
     func stop() {
         server.stop(timeout: 5)
-        unlink(path)
-        rmdir(directory)
+        try? FileManager.default.removeItem(atPath: directory)
     }
 }

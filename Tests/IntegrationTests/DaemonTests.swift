@@ -143,23 +143,29 @@ struct DaemonTests {
             import socket, sys, json
             def ask(payload):
                 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(10)
-                s.sendall(payload)
+                try:
+                    s.sendall(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # an oversized request is answered and closed before it is all sent
                 data = b""
                 while not data.endswith(b"\\n"):
-                    chunk = s.recv(65536)
+                    try:
+                        chunk = s.recv(65536)
+                    except ConnectionResetError:
+                        break
                     if not chunk: break
                     data += chunk
                 s.close()
                 return json.loads(data.split(b"\\n")[0])
             for payload in [b"this is not json\\n", b'{"version":1,"id":"x","verb":"explode","args":{}}\\n',
                             b'{"version":99,"id":"y","verb":"status","args":{}}\\n', b"x" * (2 << 20) + b"\\n"]:
-                reply = ask(payload)
-                print(reply.get("type", reply.get("kind", "?")), json.dumps(reply)[:200])
+                print(json.dumps(ask(payload))[:300])
             """
         let out = try Shell.run(["python3", "-c", script, daemon.socket], check: false)
         #expect(out.status == 0, "\(out.stderr)")
         #expect(out.stdout.split(separator: "\n").count == 4)
-        #expect(!out.stdout.contains("\"ok\""), "\(out.stdout)")
+        let replies = out.stdout.split(separator: "\n")
+        #expect(replies.allSatisfy { $0.contains("\"ok\": false") && $0.contains("\"error\"") }, "\(out.stdout)")
         #expect(try daemon.drctl(["status"]).status == 0, "daemon stopped serving: \(daemon.log)")
     }
 

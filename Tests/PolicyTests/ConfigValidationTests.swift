@@ -156,7 +156,7 @@ func expectOne(_ diagnostics: [ConfigDiagnostic], _ text: String, line: Int? = n
         expectOne(try ConfigFixture.check(policy: policy("rpo = 1d", schedule: "0 1 * * mon-fri")), "it leaves up to 3d")
         // Local time: the fall-back night is 25h long.
         expectOne(try ConfigFixture.check(policy: policy("rpo = 24h\ntimezone = Europe/Berlin", schedule: "daily 02:30")),
-                  "schedule 'daily 02:30 (Europe/Berlin)' cannot meet rpo 24h: it leaves up to 1d1h between backups (e.g. 2026-10-25T00:30:00Z")
+                  "schedule 'daily 02:30 (Europe/Berlin)' cannot meet rpo 24h: it leaves up to 1d1h between backups (e.g. 2027-10-31T00:30:00Z to 2027-11-01T01:30:00Z)")
         #expect(try ConfigFixture.check(policy: policy("rpo = 25h\ntimezone = Europe/Berlin", schedule: "daily 02:30")).isEmpty)
         #expect(try ConfigFixture.check(policy: policy("rpo = 15m", schedule: "*/15 * * * *")).isEmpty)
     }
@@ -201,9 +201,14 @@ func expectOne(_ diagnostics: [ConfigDiagnostic], _ text: String, line: Int? = n
         #expect(problems.isEmpty)
         let p = try #require(parsed)
         #expect(p.compressLevel == 6 && p.jobs == 2 && p.minKeep == 3 && p.retention == 30 * 86_400)
-        #expect(p.rpo == nil && p.rto == nil && p.timeZone.identifier == "UTC")
+        #expect(p.rpo == nil && p.rto == nil && p.timeZone.secondsFromGMT(for: ConfigFixture.now) == 0)
         #expect(p.drillChecks == ["SELECT true", "SELECT 1 = 1"])
         #expect(p.keyLocations["schedule"]?.line == 4)
+    }
+
+    @Test func reportsEveryProblemAtOnce() throws {
+        let d = try ConfigFixture.check(policy: "[policy]\nname = x\nsource = prodution\nschedule = hourly\njobs = 99\nrpo = soon\n")
+        #expect(d.map(\.line) == [3, 5, 6])
     }
 
     @Test func withoutDaemonConfigEnvironmentsAreNotChecked() throws {

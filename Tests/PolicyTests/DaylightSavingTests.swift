@@ -70,4 +70,17 @@ import Support
         let s = try schedule("daily 01:30", "America/New_York")
         #expect(s.next(after: utc("2026-11-01T06:10:00Z")) == utc("2026-11-02T06:30:00Z"))
     }
+
+    @Test func severalGapTimesRunOnceAtTheEndOfTheGap() throws {
+        let s = try schedule("0,30 2 * * *", "Europe/Berlin")
+        let runs = s.runs(after: utc("2026-03-28T12:00:00Z"), through: utc("2026-03-29T12:00:00Z"))
+        #expect(runs.map(Timestamp.iso8601) == ["2026-03-29T01:00:00Z"])
+        #expect(s.description == "0,30 2 * * * (Europe/Berlin)")
+    }
+
+    @Test func quarterHourSkipsTheGap() throws {
+        let s = try schedule("*/15 * * * *", "Europe/Berlin")
+        // 01:45 CET (00:45Z) is followed by 03:00 CEST (01:00Z): 15 minutes of real time.
+        #expect(s.next(after: utc("2026-03-29T00:45:00Z")) == utc("2026-03-29T01:00:00Z"))
+    }
 }

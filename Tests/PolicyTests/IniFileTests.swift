@@ -69,6 +69,7 @@ import Support
         ("[policy]\njust words\n", "p.conf:2: expected 'key = value', a [section] header or a comment"),
         ("[policy\n", "p.conf:1: invalid section header '[policy'"),
         ("[]\n", "p.conf:1: invalid section name '[]'"),
+        ("[policy] # main\n", "p.conf:1: invalid section header '[policy] # main': expected [name]"),
         ("[policy]\n= x\n", "p.conf:2: invalid key ''"),
         ("[policy]\nmy-key = x\n", "p.conf:2: invalid key 'my-key'"),
         ("[policy]\nname = a\n\n[policy]\nsource = b\n", "p.conf:4: section [policy] repeated (first at line 1)"),

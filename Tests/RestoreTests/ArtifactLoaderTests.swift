@@ -13,7 +13,8 @@ struct HandArtifact {
     var path: String
     var manifest: Manifest
 
-    static func build(from db: TestDatabase, tables: [TableName], chunkRows: Int, in dir: URL) throws -> HandArtifact {
+    static func build(from db: TestDatabase, tables: [TableName], chunkRows: Int, in dir: URL,
+                      globals: String? = nil) throws -> HandArtifact {
         let sink = MemorySink()
         let writer = ArtifactWriter(sink: sink)
         func member(_ section: Section, _ text: String, table: TableName? = nil, chunk: Int? = nil, rows: Int64? = nil) throws {
@@ -21,6 +22,7 @@ struct HandArtifact {
             try compressor.write(text)
             try writer.append(try compressor.finish(rows: rows))
         }
+        if let globals { try member(.globals, globals) }
         try member(.preData, try stockDump(db, ["--section=pre-data"]))
         let conn = try db.connect()
         defer { conn.close() }
@@ -46,7 +48,7 @@ struct HandArtifact {
         let manifest = Manifest(backupID: "20261121T000000Z", database: db.name, serverVersion: "15", serverVersionNum: 150000,
                                 snapshotTime: Date(), completedTime: Date(), objectKey: "hand.sql.gz",
                                 compressedSize: writer.compressedSize, uncompressedSize: writer.uncompressedSize,
-                                sha256: sha, members: writer.members, tables: counts)
+                                sha256: sha, members: writer.members, tables: counts, globalsIncluded: globals != nil)
         return HandArtifact(path: path, manifest: manifest)
     }
 }
@@ -171,6 +173,38 @@ struct ArtifactLoaderTests {
         }
     }
 
+    @Test func globalsAreAppliedOnlyWhenAsked() throws {
+        let source = try TestDatabase(prefix: "rst_art_src")
+        let target = try TestDatabase(prefix: "rst_art_dst")
+        let role = TestEnv.uniqueName("drd_rst_role")
+        defer { source.drop(); target.drop(); _ = try? source.psql("DROP ROLE IF EXISTS \(role)") }
+        try source.psql(loaderFixture)
+        let dir = try TestEnv.tempDirectory("artifact")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // The role exists nowhere yet; postgres exists already and is skipped, not fatal.
+        let globals = "CREATE ROLE \(role) NOLOGIN;\nCREATE ROLE postgres;\nALTER ROLE postgres SUPERUSER;\n"
+        let artifact = try HandArtifact.build(from: source, tables: tables, chunkRows: 1000, in: dir, globals: globals)
+        let loaded = try ArtifactLoader(file: artifact.path, manifest: artifact.manifest, conninfo: target.conninfo,
+                                        options: LoadOptions(applyGlobals: true)).load()
+        #expect(loaded.skipped.count == 1)
+        #expect(loaded.skipped.first?.reason.contains("member 0 (globals") == true)
+        #expect(try target.psql("SELECT count(*) FROM pg_roles WHERE rolname = '\(role)'").contains("1"))
+
+        // Loading twice into the same database is refused before anything runs.
+        let again = #expect(throws: DRDError.self) {
+            try ArtifactLoader(file: artifact.path, manifest: artifact.manifest, conninfo: target.conninfo).load()
+        }
+        #expect(again?.code == .conflict)
+        #expect(again?.message.contains("is not empty") == true)
+
+        let other = try TestDatabase(prefix: "rst_art_dst")
+        defer { other.drop() }
+        try source.psql("DROP ROLE \(role)")
+        let skipped = try ArtifactLoader(file: artifact.path, manifest: artifact.manifest, conninfo: other.conninfo).load()
+        #expect(skipped.members == artifact.manifest.members.count - 1)
+        #expect(try other.psql("SELECT count(*) FROM pg_roles WHERE rolname = '\(role)'").contains("0"))
+    }
+
     @Test func singleTableLoad() throws {
         let source = try TestDatabase(prefix: "rst_art_src")
         let target = try TestDatabase(prefix: "rst_art_dst")
@@ -181,15 +215,16 @@ struct ArtifactLoaderTests {
         let artifact = try HandArtifact.build(from: source, tables: tables, chunkRows: 1000, in: dir)
         // "S p"."B" references a; loading only a keeps the foreign key satisfiable.
         let result = try ArtifactLoader(file: artifact.path, manifest: artifact.manifest, conninfo: target.conninfo,
-                                        options: LoadOptions(jobs: 2, onlyTable: tables[0])).load()
+                                        options: LoadOptions(jobs: 2, tables: [tables[0]])).load()
         #expect(result.rows == [tables[0]: 3000])
         #expect(try contentHash(target, tables[0]) == contentHash(source, tables[0]))
         #expect(try target.psql("SELECT count(*) FROM \"S p\".\"B\"").contains(" 0"))
 
         let missing = #expect(throws: DRDError.self) {
             try ArtifactLoader(file: artifact.path, manifest: artifact.manifest, conninfo: target.conninfo,
-                               options: LoadOptions(onlyTable: TableName(schema: "public", table: "nope"))).load()
+                               options: LoadOptions(tables: [tables[0], TableName(schema: "public", table: "nope")])).load()
         }
         #expect(missing?.code == .notFound)
+        #expect(missing?.message.hasPrefix("table \"public\".\"nope\" is not in backup") == true)
     }
 }

@@ -237,6 +237,30 @@ struct ScriptExecutorTests {
         #expect(try db.psql("SELECT count(*) FROM pg_class WHERE relname = 't'").contains("0"))
     }
 
+    @Test func cancellationStopsALongStatement() throws {
+        let db = try TestDatabase(prefix: "rst_cancel")
+        defer { db.drop() }
+        let token = CancellationToken()
+        let started = Date()
+        Thread.detachNewThread { Thread.sleep(forTimeInterval: 0.5); token.cancel("drd is shutting down") }
+        let error = #expect(throws: DRDError.self) {
+            try execute("SELECT 1;\nSELECT pg_sleep(30);\nSELECT 2;\n", on: db, options: ScriptOptions(token: token))
+        }
+        #expect(error?.code == .cancelled)
+        #expect(error?.message == "script line 2: stopped: drd is shutting down")
+        #expect(Date().timeIntervalSince(started) < 10)
+    }
+
+    @Test func nonUTF8StatementsAreRefused() throws {
+        let db = try TestDatabase(prefix: "rst_enc")
+        defer { db.drop() }
+        let conn = try db.connect()
+        defer { conn.close() }
+        let latin1: [UInt8] = Array("SET client_encoding = 'LATIN1';\nCOMMENT ON DATABASE \(db.name) IS 'caf".utf8) + [0xE9] + Array("';\n".utf8)
+        let error = #expect(throws: DRDError.self) { try ScriptExecutor(connection: conn).run(MemorySource(latin1)) }
+        #expect(error?.message == "script line 2: statement is not valid UTF-8")
+    }
+
     @Test func cancellationAndProgress() throws {
         let db = try TestDatabase(prefix: "rst_cancel")
         defer { db.drop() }

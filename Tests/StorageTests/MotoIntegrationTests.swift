@@ -79,6 +79,23 @@ struct MotoIntegrationTests {
         #expect(try store.head(key: "u/b")?.size == Int64(chunk.count))
     }
 
+    @Test func virtualHostedAddressing() throws {
+        // curl resolves *.localhost to loopback, so bucket.localhost reaches moto.
+        guard let port = URLComponents(string: TestEnv.s3Endpoint ?? "")?.port else { return }
+        var settings = TestStores.smallParts
+        settings.pathStyle = false
+        let (store, cleanup) = try TestStores.make("s3", settings: settings, endpoint: "http://localhost:\(port)")
+        defer { cleanup() }
+        let s3 = try #require(store as? S3Store)
+        #expect(s3.config.hostHeader == "\(s3.config.bucket).localhost:\(port)")
+        let data = TestStores.bytes(6 << 20)
+        _ = try TestStores.upload(store, key: "v/a b.bin", data: data)
+        #expect(try TestStores.readAll(store.get(key: "v/a b.bin")) == data)
+        #expect(try store.list(prefix: "v/").map(\.key) == ["v/a b.bin"])
+        #expect(try store.delete(keys: ["v/a b.bin"]).isEmpty)
+        #expect(try store.pendingUploads(prefix: "").isEmpty)
+    }
+
     // MARK: signature checking (a separate moto_server with authentication on)
 
     static func freePort() throws -> Int {
@@ -113,7 +130,8 @@ struct MotoIntegrationTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        defer { process.terminate(); process.waitUntilExit() }
+        // SIGKILL: moto_server's SIGTERM handling can wait on open connections.
+        defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
         var up = false
         for _ in 0..<100 {
             if (try? Shell.run(["curl", "-s", "-o", "/dev/null", endpoint + "/moto-api/"], check: false).status) == 0 { up = true; break }
@@ -121,7 +139,8 @@ struct MotoIntegrationTests {
         }
         try #require(up, "moto_server did not start on \(endpoint)")
         // Let three IAM calls through unauthenticated to create a user and its key, then enforce.
-        try Shell.run(["curl", "-s", "-X", "POST", "--data", "3", endpoint + "/moto-api/reset-auth"])
+        try Shell.run(["curl", "-sf", "-X", "POST", "-H", "Content-Type: text/plain", "--data", "3",
+                       endpoint + "/moto-api/reset-auth"])
         let aws = ["aws", "--endpoint-url", endpoint, "--output", "json", "iam"]
         try Shell.run(aws + ["create-user", "--user-name", "drd"], environment: Self.awsEnv)
         try Shell.run(aws + ["put-user-policy", "--user-name", "drd", "--policy-name", "all", "--policy-document",

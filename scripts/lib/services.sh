@@ -9,9 +9,10 @@ log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Installs what is missing (apt, pip). Quiet when everything is there.
+# Extra Debian packages may be named as arguments (scripts/test adds prometheus for promtool).
 install_deps() {
   local missing=()
-  for p in $DRD_APT_PACKAGES; do
+  for p in $DRD_APT_PACKAGES "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then

@@ -71,7 +71,7 @@ public enum DumpEngine {
                     try token.check()
                     try SchemaReader.writeLargeObject(snapshot.leader, oid: oid, to: member)
                 }
-                _ = try writer.append(try member.finish(rows: Int64(schema.largeObjects.count)))
+                _ = try writer.append(try member.finish(rows: nil))  // not COPY rows: nothing to count
             }
 
             tracker.update { $0.phase = .postData }

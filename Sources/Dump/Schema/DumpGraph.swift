@@ -38,12 +38,18 @@ enum Catalog {
     static let pgOpclass: UInt32 = 2616
     static let pgOpfamily: UInt32 = 2753
     static let pgCast: UInt32 = 2605
+    static let pgAmop: UInt32 = 2602
+    static let pgAmproc: UInt32 = 2603
+    static let pgForeignDataWrapper: UInt32 = 2328
+    static let pgForeignServer: UInt32 = 1417
+    static let pgUserMapping: UInt32 = 1418
 }
 
 /// Object kinds in pg_dump_sort.c's priority order: the sort keeps this order wherever
 /// dependencies allow it. Kinds from `.constraint` on are post-data.
 enum ObjKind: Int, Comparable, Sendable {
-    case namespace = 1, collation, extension, type, function, aggregate, tsParser, tsTemplate, tsDict, tsConfig
+    case namespace = 1, collation, `extension`, type, cast, function, aggregate, `operator`, opfamily, opclass, tsParser, tsTemplate, tsDict, tsConfig
+    case foreignDataWrapper, foreignServer
     case table, tableAttach, attrdef, largeObject
     case sequenceSet, constraint, index, indexAttach, statistics, rule, trigger, fkConstraint, policy
     case publication, publicationRel, defaultACL, eventTrigger, refreshMatview

@@ -1,1 +1,0 @@
-// Dump module — see docs/architecture.md

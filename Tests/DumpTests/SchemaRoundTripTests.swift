@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+import TestHelpers
+@testable import Dump
+
+/// pg_dump --schema-only of a database rebuilt from SchemaReader's output equals that of one
+/// restored from stock pg_dump, and every table's rows are equal.
+@Suite(.serialized, .enabled(if: TestEnv.hasPostgres))
+struct SchemaRoundTripTests {
+    func check(_ outcome: RoundTrip.Outcome) {
+        // DRD_SCHEMA_DEBUG=dir keeps the generated script for inspection.
+        if let dir = ProcessInfo.processInfo.environment["DRD_SCHEMA_DEBUG"] {
+            try? outcome.script.write(toFile: "\(dir)/drd-\(outcome.name).sql", atomically: true, encoding: .utf8)
+            try? outcome.warnings.joined(separator: "\n").write(toFile: "\(dir)/drd-\(outcome.name).warnings", atomically: true, encoding: .utf8)
+        }
+        #expect(outcome.schemaDiff == nil, "schema differs (- pg_dump, + drd):\n\(outcome.schemaDiff ?? "")")
+        #expect(outcome.dataMismatches.isEmpty, "\(outcome.dataMismatches.joined(separator: "\n"))")
+    }
+
+    @Test func pagila() throws {
+        let dir = TestEnv.sharedDir.appendingPathComponent("corpus/pagila")
+        let outcome = try RoundTrip.run(prefix: "drdschema_pagila") { db in
+            try db.psqlFile(dir.appendingPathComponent("pagila-schema.sql").path)
+            try db.psqlFile(dir.appendingPathComponent("pagila-data.sql").path)
+        }
+        #expect(outcome.tables > 15)
+        check(outcome)
+    }
+
+    @Test func everyObjectKind() throws {
+        let outcome = try RoundTrip.run(prefix: "drdschema_every") { db in
+            try db.psqlFile(RoundTrip.fixture("every_object_kind.sql"))
+        }
+        #expect(outcome.tables == 20)
+        check(outcome)
+    }
+
+    @Test func hostileIdentifiersAndValues() throws {
+        let outcome = try RoundTrip.run(prefix: "drdschema_hostile") { db in
+            try db.psqlFile(RoundTrip.fixture("hostile.sql"))
+        }
+        #expect(outcome.tables == 9)
+        check(outcome)
+    }
+}
