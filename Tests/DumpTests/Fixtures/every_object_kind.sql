@@ -296,6 +296,30 @@ CREATE TABLE app.typed_address OF app.address (zip WITH OPTIONS NOT NULL);
 INSERT INTO app.typed_address VALUES ('s', 'c', 1);
 ALTER TABLE app.measurement_y2024 DISABLE TRIGGER measurement_touch;
 
+-- public schema changes, grants made by a non-owner grantor, rules and INSTEAD OF triggers on views
+GRANT CREATE ON SCHEMA public TO drd_fx_writer;
+COMMENT ON SCHEMA public IS 'the public one';
+GRANT USAGE ON SCHEMA app TO drd_fx_writer;
+SET ROLE drd_fx_writer;
+GRANT INSERT ON app.customer TO drd_fx_reader;
+RESET ROLE;
+CREATE RULE counts_insert AS ON INSERT TO app.counts DO INSTEAD NOTHING;
+CREATE FUNCTION app.names_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER names_insert INSTEAD OF INSERT ON app.customer_names FOR EACH ROW EXECUTE FUNCTION app.names_insert();
+
+-- ordered-set, moving-aggregate and window functions
+CREATE FUNCTION app.os_sfunc(state integer[], v integer) RETURNS integer[] LANGUAGE sql IMMUTABLE AS 'SELECT state || v';
+CREATE FUNCTION app.os_final(state integer[], frac double precision, v integer) RETURNS integer LANGUAGE sql IMMUTABLE
+    AS 'SELECT state[1]';
+CREATE AGGREGATE app.first_of(double precision ORDER BY integer) (SFUNC = app.os_sfunc, STYPE = integer[],
+    FINALFUNC = app.os_final, FINALFUNC_EXTRA);
+CREATE FUNCTION app.m_inv(state bigint, v integer) RETURNS bigint LANGUAGE sql IMMUTABLE AS 'SELECT state - v';
+CREATE FUNCTION app.m_fwd(state bigint, v integer) RETURNS bigint LANGUAGE sql IMMUTABLE AS 'SELECT state + v';
+CREATE AGGREGATE app.msum(integer) (SFUNC = app.m_fwd, STYPE = bigint, INITCOND = '0',
+    MSFUNC = app.m_fwd, MINVFUNC = app.m_inv, MSTYPE = bigint, MINITCOND = '0');
+COMMENT ON AGGREGATE app.first_of(double precision ORDER BY integer) IS 'ordered-set';
+CREATE FUNCTION app.win_count() RETURNS bigint LANGUAGE internal WINDOW IMMUTABLE AS 'window_row_number';
+
 -- constraints added after data: NOT VALID stays NOT VALID
 INSERT INTO app.city VALUES (4, NULL);
 ALTER TABLE app.city ADD CONSTRAINT city_name_present CHECK (name IS NOT NULL) NOT VALID;

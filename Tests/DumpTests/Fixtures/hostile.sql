@@ -102,3 +102,6 @@ CREATE POLICY "policy ""p""" ON "select"."user" TO "drd fx ""Weird"" role", "DRD
 ALTER TABLE "select"."user" ENABLE ROW LEVEL SECURITY;
 CREATE TRIGGER "trigger ""t""" AFTER INSERT ON "select"."user" FOR EACH STATEMENT EXECUTE FUNCTION suppress_redundant_updates_trigger();
 ALTER DEFAULT PRIVILEGES FOR ROLE "drd fx ""Weird"" role" IN SCHEMA "My Schema" GRANT SELECT ON TABLES TO "DRD_FX_Upper";
+ALTER SCHEMA public OWNER TO "DRD_FX_Upper";
+REVOKE USAGE ON SCHEMA public FROM PUBLIC;
+COMMENT ON SCHEMA public IS NULL;
