@@ -32,10 +32,10 @@ enum FunctionObjects {
                 sql = try aggregateSQL(ctx, oid: oid, name: q)
             case "p":
                 kind = "PROCEDURE"
-                sql = r.string("def").trimmingTrailingNewlines() + ";\n"
+                sql = plainCreate(r.string("def"))
             default:
                 kind = "FUNCTION"
-                sql = r.string("def").trimmingTrailingNewlines() + ";\n"
+                sql = plainCreate(r.string("def"))
             }
             sql += ctx.owner(kind, signature, owner)
             sql += ctx.comment(Catalog.pgProc, oid, target: "\(kind) \(signature)")
@@ -43,6 +43,14 @@ enum FunctionObjects {
             ctx.add(DumpItem(key: CatKey(classid: Catalog.pgProc, oid: oid), kind: objKind, schema: schema,
                              name: "\(name)(\(r.string("identargs")))", sql: sql + "\n"))
         }
+    }
+
+    /// pg_get_functiondef's text as a plain CREATE (like pg_dump): loading into a database that
+    /// already has the routine fails loudly instead of silently replacing it.
+    static func plainCreate(_ def: String) -> String {
+        var text = def.trimmingTrailingNewlines()
+        if text.hasPrefix("CREATE OR REPLACE ") { text = "CREATE " + text.dropFirst("CREATE OR REPLACE ".count) }
+        return text + ";\n"
     }
 
     static func aggregateSQL(_ ctx: ReadContext, oid: UInt32, name: String) throws -> String {

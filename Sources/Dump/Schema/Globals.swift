@@ -28,6 +28,10 @@ enum Globals {
         }
         let names = roles.filter { !$0.hasPrefix("pg_") }.sorted()
         var out = ""
+        if includePasswords, try ctx.conn.scalar("SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user") != "t" {
+            throw DRDError(.permission, "unable to read role passwords on \(ctx.conn.displayName): only a superuser can read pg_authid",
+                           hint: "dump as a superuser, or leave passwords out of the globals")
+        }
         if !names.isEmpty {
             let password = includePasswords
                 ? "(SELECT a.rolpassword FROM pg_catalog.pg_authid a WHERE a.oid = r.oid)"
