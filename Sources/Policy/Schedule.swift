@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// When a policy runs: `hourly`, `daily HH:MM`, `every N{m,h}`, or a 5-field cron expression,
 /// evaluated in an IANA time zone (UTC by default).
@@ -51,7 +52,7 @@ public struct Schedule: Sendable, Equatable, CustomStringConvertible {
             }
             return Schedule(text: trimmed, kind: .cron(try CronExpression("\(m) \(h) * * *")), timeZone: timezone)
         case "every":
-            guard words.count == 2, let seconds = DurationTextLite.parse(words[1]) else {
+            guard words.count == 2, let seconds = DurationText.parse(words[1]) else {
                 throw ScheduleError("invalid schedule '\(text)': expected every N{m,h}, e.g. 'every 30m' or 'every 2h'")
             }
             guard seconds >= 60, seconds.truncatingRemainder(dividingBy: 60) == 0 else {
@@ -155,25 +156,3 @@ public struct Schedule: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Duration parsing for schedules (`30m`, `2h`, `1h30m`, `1d`), kept local so the schedule grammar
-/// does not change if Support's accepted units grow.
-enum DurationTextLite {
-    static func parse(_ text: String) -> TimeInterval? {
-        guard let first = text.first, first.isNumber else { return nil }
-        var total: TimeInterval = 0
-        var number = ""
-        for ch in text {
-            if ch.isASCII, ch.isNumber { number.append(ch); continue }
-            guard let value = Double(number) else { return nil }
-            switch ch {
-            case "s": total += value
-            case "m": total += value * 60
-            case "h": total += value * 3600
-            case "d": total += value * 86_400
-            default: return nil
-            }
-            number = ""
-        }
-        return number.isEmpty ? total : nil
-    }
-}

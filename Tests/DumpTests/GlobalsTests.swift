@@ -56,3 +56,31 @@ struct GlobalsTests {
         #expect(dump.warnings.contains { $0.contains("procedural language drd_fx_lang") })
     }
 }
+
+/// A backup role that is not a superuser (member of pg_read_all_data) reads the same schema.
+@Suite(.serialized, .enabled(if: TestEnv.hasPostgres))
+struct NonSuperuserReadTests {
+    @Test func readAllDataRoleSeesTheSameSchema() throws {
+        let db = try TestDatabase(prefix: "drdschema_backuprole")
+        defer { db.drop() }
+        try db.psqlFile(TestEnv.sharedDir.appendingPathComponent("corpus/pagila/pagila-schema.sql").path)
+        try db.psql("""
+            DO $$ BEGIN
+                IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'drd_fx_backup') THEN CREATE ROLE drd_fx_backup LOGIN; END IF;
+            END $$;
+            GRANT pg_read_all_data TO drd_fx_backup;
+            """)
+        func read(_ conninfo: String) throws -> SchemaDump {
+            let conn = try Connection(conninfo: conninfo)
+            defer { conn.close() }
+            try conn.execute("SET row_security = off; BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            defer { _ = try? conn.execute("COMMIT") }
+            return try SchemaReader.read(conn, options: SchemaOptions())
+        }
+        let asSuperuser = try read(db.conninfo)
+        let asBackup = try read(db.conninfo + " user=drd_fx_backup")
+        #expect(asBackup.preData == asSuperuser.preData)
+        #expect(asBackup.postData == asSuperuser.postData)
+        #expect(asBackup.tables.map(\.copyOutSQL) == asSuperuser.tables.map(\.copyOutSQL))
+    }
+}

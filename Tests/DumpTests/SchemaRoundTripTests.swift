@@ -31,7 +31,7 @@ struct SchemaRoundTripTests {
         let outcome = try RoundTrip.run(prefix: "drdschema_every") { db in
             try db.psqlFile(RoundTrip.fixture("every_object_kind.sql"))
         }
-        #expect(outcome.tables == 19)
+        #expect(outcome.tables == 20)
         check(outcome)
     }
 

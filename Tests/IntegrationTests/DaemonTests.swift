@@ -33,6 +33,16 @@ struct DaemonTests {
         return (source, staging)
     }
 
+    /// Source and staging databases and a started daemon with the `app` policy.
+    func startDaemon(productionProtected: Bool = false) throws -> (TestDatabase, TestDatabase, DaemonHarness) {
+        let (source, staging) = try databases()
+        let daemon = try DaemonHarness(environments: ["production": (source.conninfo, productionProtected),
+                                                      "staging": (staging.conninfo, false)],
+                                       policies: ["app.conf": Self.policy])
+        try daemon.start()
+        return (source, staging, daemon)
+    }
+
     func listIDs(_ daemon: DaemonHarness) throws -> [String] {
         let out = try daemon.drctl(["list", "--json"], check: true).stdout
         let json = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any]
@@ -81,12 +91,8 @@ struct DaemonTests {
     }
 
     @Test func damagedBackupsFailAndLeaveStagingUntouched() throws {
-        let (source, staging) = try databases()
-        defer { source.drop(); staging.drop() }
-        let daemon = try DaemonHarness(environments: ["production": (source.conninfo, false), "staging": (staging.conninfo, false)],
-                                       policies: ["app.conf": Self.policy])
-        defer { daemon.cleanup() }
-        try daemon.start()
+        let (source, staging, daemon) = try startDaemon()
+        defer { daemon.cleanup(); source.drop(); staging.drop() }
         #expect(try daemon.drctl(["backup", "app"]).status == 0)
         let id = try #require(try listIDs(daemon).first)
         let before = try Compare.contents(staging.conninfo)
@@ -111,16 +117,12 @@ struct DaemonTests {
         // No scratch databases left behind.
         let leftovers = try Connection(conninfo: try #require(TestEnv.pgConninfo))
         defer { leftovers.close() }
-        #expect(try leftovers.scalar("SELECT count(*) FROM pg_database WHERE datname LIKE '%__drd_%'") == "0")
+        #expect(try leftovers.scalar("SELECT count(*) FROM pg_database WHERE datname LIKE '%\\_\\_drd\\_%'") == "0")
     }
 
     @Test func protectedEnvironmentNeedsFlagsAndConfirmation() throws {
-        let (source, staging) = try databases()
-        defer { source.drop(); staging.drop() }
-        let daemon = try DaemonHarness(environments: ["production": (source.conninfo, true), "staging": (staging.conninfo, false)],
-                                       policies: ["app.conf": Self.policy])
-        defer { daemon.cleanup() }
-        try daemon.start()
+        let (source, staging, daemon) = try startDaemon(productionProtected: true)
+        defer { daemon.cleanup(); source.drop(); staging.drop() }
         #expect(try daemon.drctl(["backup", "app"]).status == 0)
         let id = try #require(try listIDs(daemon).first)
         let refused = try daemon.drctl(["restore", id, "production", "--yes"])
@@ -133,12 +135,8 @@ struct DaemonTests {
     }
 
     @Test func badRequestsGetErrorsAndTheDaemonKeepsServing() throws {
-        let (source, staging) = try databases()
-        defer { source.drop(); staging.drop() }
-        let daemon = try DaemonHarness(environments: ["production": (source.conninfo, false), "staging": (staging.conninfo, false)],
-                                       policies: ["app.conf": Self.policy])
-        defer { daemon.cleanup() }
-        try daemon.start()
+        let (source, staging, daemon) = try startDaemon()
+        defer { daemon.cleanup(); source.drop(); staging.drop() }
         let script = """
             import socket, sys, json
             def ask(payload):
@@ -171,12 +169,8 @@ struct DaemonTests {
 
     @Test func otherUsersOutsideTheGroupAreRefused() throws {
         guard getuid() == 0 else { return }  // needs root to run a client as another uid
-        let (source, staging) = try databases()
-        defer { source.drop(); staging.drop() }
-        let daemon = try DaemonHarness(environments: ["production": (source.conninfo, false), "staging": (staging.conninfo, false)],
-                                       policies: ["app.conf": Self.policy])
-        defer { daemon.cleanup() }
-        try daemon.start()
+        let (source, staging, daemon) = try startDaemon()
+        defer { daemon.cleanup(); source.drop(); staging.drop() }
         try Shell.run(["chmod", "755", daemon.dir.path])
         let out = try Shell.run(["runuser", "-u", "nobody", "--", TestEnv.binary("drctl"), "backup", "app", "--socket", daemon.socket],
                                 check: false)

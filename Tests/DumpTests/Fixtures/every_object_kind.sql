@@ -157,6 +157,14 @@ INSERT INTO app.city VALUES (1, 'Oslo'), (2, 'Rome'), (3, 'Lima');
 INSERT INTO app.measurement VALUES (1, '2024-03-01', 10, 5), (2, '2025-03-01', 20, 0), (3, '2025-04-01', 30, 7), (1, '2030-01-01', 1, 1);
 INSERT INTO app.hashed SELECT g, 'v' || g FROM generate_series(1, 20) g;
 
+CREATE TABLE app.reading (
+    city_id integer, logdate date, value numeric,
+    doubled numeric GENERATED ALWAYS AS (value * 2) STORED,
+    CONSTRAINT reading_measurement_fk FOREIGN KEY (city_id, logdate) REFERENCES app.measurement ON UPDATE CASCADE,
+    CONSTRAINT reading_value_check CHECK (value >= 0) NO INHERIT
+);
+INSERT INTO app.reading (city_id, logdate, value) VALUES (1, '2024-03-01', 1.5);
+
 -- indexes
 CREATE INDEX customer_lower_name ON app.customer (lower(name COLLATE "C") text_pattern_ops);
 CREATE INDEX customer_active ON app.customer (score) WHERE score > 10;
