@@ -51,9 +51,13 @@ struct GlobalsTests {
     @Test func warningsNameSkippedObjects() throws {
         let db = try TestDatabase(prefix: "drdschema_warn")
         defer { db.drop() }
-        try db.psql("CREATE LANGUAGE drd_fx_lang HANDLER plpgsql_call_handler;")
+        try db.psql("""
+            CREATE LANGUAGE drd_fx_lang HANDLER plpgsql_call_handler;
+            CREATE ACCESS METHOD drd_fx_am TYPE INDEX HANDLER bthandler;
+            """)
         let dump = try read(db, passwords: false)
         #expect(dump.warnings.contains { $0.contains("procedural language drd_fx_lang") })
+        #expect(dump.warnings.contains { $0.contains("access method drd_fx_am") })
     }
 }
 

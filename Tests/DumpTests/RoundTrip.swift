@@ -31,14 +31,25 @@ struct RoundTrip {
 
         """
 
+    /// A throwaway database in `encoding` (TestDatabase makes UTF8 ones; this recreates it).
+    static func database(_ prefix: String, encoding: String) throws -> TestDatabase {
+        let db = try TestDatabase(prefix: prefix)
+        guard encoding != "UTF8", let admin = TestEnv.pgConninfo else { return db }
+        let conn = try Connection(conninfo: admin)
+        defer { conn.close() }
+        try conn.execute("DROP DATABASE \(db.name)")
+        try conn.execute("CREATE DATABASE \(db.name) TEMPLATE template0 ENCODING '\(encoding)' LC_COLLATE 'C' LC_CTYPE 'C'")
+        return db
+    }
+
     /// `load` fills the source database (psql files, SQL).
-    static func run(prefix: String, load: (TestDatabase) throws -> Void) throws -> Outcome {
-        let a = try TestDatabase(prefix: prefix)
+    static func run(prefix: String, encoding: String = "UTF8", load: (TestDatabase) throws -> Void) throws -> Outcome {
+        let a = try database(prefix, encoding: encoding)
         defer { a.drop() }
         try load(a)
-        let b = try TestDatabase(prefix: prefix + "_b")
+        let b = try database(prefix + "_b", encoding: encoding)
         defer { b.drop() }
-        let c = try TestDatabase(prefix: prefix + "_c")
+        let c = try database(prefix + "_c", encoding: encoding)
         defer { c.drop() }
         let dir = try TestEnv.tempDirectory(prefix)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -48,7 +59,7 @@ struct RoundTrip {
         defer { conn.close() }
         try conn.execute("""
             SET extra_float_digits = 3; SET DateStyle = ISO; SET IntervalStyle = postgres;
-            SET row_security = off; SET quote_all_identifiers = false;
+            SET row_security = off; SET quote_all_identifiers = false; SET client_encoding = 'UTF8';
             BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
             """)
         let schema = try SchemaReader.read(conn, options: SchemaOptions())
@@ -59,6 +70,7 @@ struct RoundTrip {
         try b.psqlFile(pre.path)
         let target = try b.connect()
         defer { target.close() }
+        // Everything in UTF-8 (statements with non-ASCII names, and COPY rows: the server converts).
         try target.execute("SET client_encoding = 'UTF8'")
         for table in schema.tables {
             let copyIn = String(table.copyInHeader.dropLast())   // drop the ';'
@@ -96,6 +108,8 @@ struct RoundTrip {
         var mismatches: [String] = []
         let bc = try b.connect(), cc = try c.connect()
         defer { bc.close(); cc.close() }
+        try bc.execute("SET client_encoding = 'UTF8'")
+        try cc.execute("SET client_encoding = 'UTF8'")
         for table in schema.tables {
             let sql = "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '') FROM ONLY \(table.qualifiedName) t"
             let hb = try bc.scalar(sql), hc = try cc.scalar(sql), ha = try conn.scalar(sql)

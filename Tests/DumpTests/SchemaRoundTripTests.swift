@@ -31,7 +31,7 @@ struct SchemaRoundTripTests {
         let outcome = try RoundTrip.run(prefix: "drdschema_every") { db in
             try db.psqlFile(RoundTrip.fixture("every_object_kind.sql"))
         }
-        #expect(outcome.tables == 20)
+        #expect(outcome.tables == 21)
         check(outcome)
     }
 
@@ -40,6 +40,26 @@ struct SchemaRoundTripTests {
             try db.psqlFile(RoundTrip.fixture("hostile.sql"))
         }
         #expect(outcome.tables == 9)
+        check(outcome)
+    }
+
+    /// A LATIN1 database: schema text is read and written as UTF-8, data stays in LATIN1.
+    @Test func latin1Database() throws {
+        let outcome = try RoundTrip.run(prefix: "drdschema_latin1", encoding: "LATIN1") { db in
+            let sql = """
+                CREATE SCHEMA "Überall";
+                CREATE TABLE "Überall"."café" ("naïve" text DEFAULT 'é', "größe" integer CHECK ("größe" > 0));
+                COMMENT ON TABLE "Überall"."café" IS 'Grüße aus Köln';
+                CREATE FUNCTION "Überall".señal() RETURNS text LANGUAGE sql AS $$ SELECT 'ñandú ¿qué?' $$;
+                CREATE VIEW "Überall"."vüe" AS SELECT "naïve" AS "ñ" FROM "Überall"."café";
+                INSERT INTO "Überall"."café" VALUES ('àéîõü ÿ', 1), (E'tab\\tñ', 2), (NULL, 3);
+                """
+            // The statement text is UTF-8: tell psql so (a SET inside -c would come too late).
+            try Shell.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db.conninfo, "-c", sql],
+                          environment: ["PGCLIENTENCODING": "UTF8"])
+        }
+        #expect(outcome.tables == 1)
+        #expect(outcome.script.contains("COMMENT ON TABLE \"Überall\".\"café\" IS 'Grüße aus Köln';"))
         check(outcome)
     }
 }

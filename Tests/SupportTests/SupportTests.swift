@@ -26,10 +26,10 @@ import Testing
 
 @Suite struct TimeTests {
     @Test func durations() {
-        #expect(DurationText.parse("30d") == 30 * 86_400)
+        #expect(DurationText.parse("30d") == TimeInterval(30 * 86_400))
         #expect(DurationText.parse("1h30m") == 5_400)
         #expect(DurationText.parse("45s") == 45)
-        #expect(DurationText.parse("2w") == 14 * 86_400)
+        #expect(DurationText.parse("2w") == TimeInterval(14 * 86_400))
         #expect(DurationText.parse("") == nil)
         #expect(DurationText.parse("10") == nil)
         #expect(DurationText.parse("1x") == nil)

@@ -5,11 +5,13 @@ import Support
 /// constructors, nor extension members).
 enum FunctionObjects {
     static func read(_ ctx: ReadContext) throws {
+        let prokind = ctx.since(110000, "p.prokind",
+                                else: "CASE WHEN p.proisagg THEN 'a' WHEN p.proiswindow THEN 'w' ELSE 'f' END")
         let rows = try ctx.query("""
-            SELECT p.oid, n.nspname, p.proname, p.prokind, pg_catalog.pg_get_userbyid(p.proowner) AS owner,
+            SELECT p.oid, n.nspname, p.proname, \(prokind) AS prokind, pg_catalog.pg_get_userbyid(p.proowner) AS owner,
                    p.proacl::text AS acl, pg_catalog.acldefault('f', p.proowner)::text AS base,
                    pg_catalog.pg_get_function_identity_arguments(p.oid) AS identargs,
-                   CASE WHEN p.prokind <> 'a' THEN pg_catalog.pg_get_functiondef(p.oid) END AS def
+                   CASE WHEN \(prokind) <> 'a' THEN pg_catalog.pg_get_functiondef(p.oid) END AS def
             FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
             WHERE \(SchemaObjects.userNamespace)
               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
@@ -54,12 +56,14 @@ enum FunctionObjects {
     }
 
     static func aggregateSQL(_ ctx: ReadContext, oid: UInt32, name: String) throws -> String {
+        let finalModify = ctx.since(110000, "a.aggfinalmodify", else: "CASE WHEN a.aggkind = 'n' THEN 'r' ELSE 'w' END")
+        let mFinalModify = ctx.since(110000, "a.aggmfinalmodify", else: "CASE WHEN a.aggkind = 'n' THEN 'r' ELSE 'w' END")
         let rows = try ctx.query("""
             SELECT pg_catalog.pg_get_function_arguments(p.oid) AS args,
                    a.aggkind, a.aggtransfn::pg_catalog.regproc::text AS sfunc,
                    pg_catalog.format_type(a.aggtranstype, NULL) AS stype, a.aggtransspace, a.agginitval,
                    CASE WHEN a.aggfinalfn <> 0 THEN a.aggfinalfn::pg_catalog.regproc::text END AS finalfn,
-                   a.aggfinalextra, a.aggfinalmodify,
+                   a.aggfinalextra, \(finalModify) AS aggfinalmodify,
                    CASE WHEN a.aggcombinefn <> 0 THEN a.aggcombinefn::pg_catalog.regproc::text END AS combinefn,
                    CASE WHEN a.aggserialfn <> 0 THEN a.aggserialfn::pg_catalog.regproc::text END AS serialfn,
                    CASE WHEN a.aggdeserialfn <> 0 THEN a.aggdeserialfn::pg_catalog.regproc::text END AS deserialfn,
@@ -68,7 +72,7 @@ enum FunctionObjects {
                    CASE WHEN a.aggmtranstype <> 0 THEN pg_catalog.format_type(a.aggmtranstype, NULL) END AS mstype,
                    a.aggmtransspace, a.aggminitval,
                    CASE WHEN a.aggmfinalfn <> 0 THEN a.aggmfinalfn::pg_catalog.regproc::text END AS mfinalfn,
-                   a.aggmfinalextra, a.aggmfinalmodify,
+                   a.aggmfinalextra, \(mFinalModify) AS aggmfinalmodify,
                    CASE WHEN a.aggsortop <> 0 THEN a.aggsortop::pg_catalog.regoper::text END AS sortop,
                    p.proparallel
             FROM pg_catalog.pg_aggregate a JOIN pg_catalog.pg_proc p ON p.oid = a.aggfnoid

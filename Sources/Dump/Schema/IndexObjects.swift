@@ -5,12 +5,11 @@ import Support
 /// partition attachment, CLUSTER ON and REPLICA IDENTITY USING INDEX.
 enum IndexObjects {
     static func read(_ ctx: ReadContext) throws {
-        let tsColumn = "ts.spcname"
         let indexes = try ctx.query("""
             SELECT i.indexrelid, i.indrelid, ic.relname AS indexname, n.nspname, t.relkind,
                    i.indrelid::pg_catalog.regclass::text AS tablename,
                    pg_catalog.pg_get_indexdef(i.indexrelid) AS def, i.indisclustered, i.indisreplident,
-                   con.oid AS conoid, inh.inhparent, \(tsColumn) AS spcname,
+                   con.oid AS conoid, inh.inhparent, ts.spcname,
                    (SELECT pg_catalog.string_agg('ALTER INDEX ' || i.indexrelid::pg_catalog.regclass::text ||
                         ' ALTER COLUMN ' || a.attnum || ' SET STATISTICS ' || a.attstattarget || E';\\n', '' ORDER BY a.attnum)
                     FROM pg_catalog.pg_attribute a WHERE a.attrelid = i.indexrelid AND a.attstattarget >= 0) AS stats

@@ -19,6 +19,18 @@ enum MiscObjects {
             """) {
             ctx.warn("subscription \(r.string("subname")) is not dumped (subscriptions are not supported yet)")
         }
+        let others = try ctx.query("""
+            SELECT 'conversion ' || n.nspname || '.' || c.conname AS what, 'pg_catalog.pg_conversion'::pg_catalog.regclass::oid AS cls, c.oid
+            FROM pg_catalog.pg_conversion c JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace
+            WHERE \(SchemaObjects.userNamespace)
+            UNION ALL SELECT 'access method ' || amname, 'pg_catalog.pg_am'::pg_catalog.regclass::oid, oid FROM pg_catalog.pg_am WHERE oid >= 16384
+            UNION ALL SELECT 'transform for type ' || pg_catalog.format_type(trftype, NULL), 'pg_catalog.pg_transform'::pg_catalog.regclass::oid, oid
+            FROM pg_catalog.pg_transform WHERE oid >= 16384
+            """)
+        for r in others {
+            guard let cls = UInt32(r.string("cls")), let oid = UInt32(r.string("oid")), !ctx.isExtensionMember(cls, oid) else { continue }
+            ctx.warn("\(r.string("what")) is not dumped (not supported yet; it is not part of an extension)")
+        }
         if let n = try ctx.conn.scalar("SELECT count(*) FROM pg_catalog.pg_seclabel"), n != "0" {
             ctx.warn("\(n) security labels are not dumped (security labels are not supported yet)")
         }
@@ -27,7 +39,7 @@ enum MiscObjects {
     static func statistics(_ ctx: ReadContext) throws {
         for r in try ctx.query("""
             SELECT s.oid, n.nspname, s.stxname, s.stxrelid, pg_catalog.pg_get_userbyid(s.stxowner) AS owner,
-                   s.stxstattarget, pg_catalog.pg_get_statisticsobjdef(s.oid) AS def
+                   \(ctx.since(130000, "s.stxstattarget", else: "-1")) AS stxstattarget, pg_catalog.pg_get_statisticsobjdef(s.oid) AS def
             FROM pg_catalog.pg_statistic_ext s JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
             WHERE \(SchemaObjects.userNamespace)
             """) {
@@ -72,7 +84,8 @@ enum MiscObjects {
     static func publications(_ ctx: ReadContext) throws {
         for r in try ctx.query("""
             SELECT p.oid, p.pubname, pg_catalog.pg_get_userbyid(p.pubowner) AS owner, p.puballtables,
-                   p.pubinsert, p.pubupdate, p.pubdelete, p.pubtruncate, p.pubviaroot
+                   p.pubinsert, p.pubupdate, p.pubdelete, \(ctx.since(110000, "p.pubtruncate", else: "false")) AS pubtruncate,
+                   \(ctx.since(130000, "p.pubviaroot", else: "false")) AS pubviaroot
             FROM pg_catalog.pg_publication p
             """) {
             guard let oid = UInt32(r.string("oid")) else { continue }

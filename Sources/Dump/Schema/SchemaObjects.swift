@@ -67,7 +67,7 @@ enum SchemaObjects {
         let icuLocale = ctx.version >= 150000 ? "c.colliculocale" : "NULL::text"
         let rows = try ctx.query("""
             SELECT c.oid, n.nspname, c.collname, pg_catalog.pg_get_userbyid(c.collowner) AS owner,
-                   c.collprovider, c.collisdeterministic, c.collcollate, c.collctype, \(icuLocale) AS iculocale
+                   c.collprovider, \(ctx.since(120000, "c.collisdeterministic", else: "true")) AS collisdeterministic, c.collcollate, c.collctype, \(icuLocale) AS iculocale
             FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
             WHERE \(userNamespace) AND c.oid >= 16384
             """)

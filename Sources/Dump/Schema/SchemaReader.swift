@@ -16,8 +16,15 @@ public enum SchemaReader {
             throw DRDError(.connection, "server \(conn.displayName) runs PostgreSQL \(conn.serverVersion); the schema reader supports 10 and later (tested on 15)")
         }
         let oldPath = try conn.scalar("SELECT pg_catalog.current_setting('search_path')") ?? "\"$user\", public"
+        let oldEncoding = try conn.scalar("SELECT pg_catalog.current_setting('client_encoding')") ?? "UTF8"
         try conn.execute("SELECT pg_catalog.set_config('search_path', '', false)")
-        defer { _ = try? conn.query("SELECT pg_catalog.set_config('search_path', $1, false)", [oldPath]) }
+        // Swift strings are UTF-8: read names, bodies and comments as UTF-8 whatever the
+        // database encoding is (the server converts), so nothing is mangled on the way.
+        try conn.execute("SET client_encoding = 'UTF8'")
+        defer {
+            _ = try? conn.query("SELECT pg_catalog.set_config('search_path', $1, false)", [oldPath])
+            _ = try? conn.query("SELECT pg_catalog.set_config('client_encoding', $1, false)", [oldEncoding])
+        }
 
         let ctx = try ReadContext(conn: conn)
         do {
@@ -26,8 +33,9 @@ public enum SchemaReader {
             throw error.context("unable to read the schema of database \(conn.databaseName) on \(conn.displayName)")
         }
         var cycles: [String] = []
-        let pre = DumpSorter.sort(ctx.items.filter { !$0.kind.isPostData }, cycles: &cycles)
-        let post = DumpSorter.sort(ctx.items.filter { $0.kind.isPostData }, cycles: &cycles)
+        let (preItems, postItems) = splitSections(ctx.items)
+        let pre = DumpSorter.sort(preItems, cycles: &cycles)
+        let post = DumpSorter.sort(postItems, cycles: &cycles)
         for c in cycles { ctx.warnings.append("dependency loop broken at \(c); the restore may need a second pass") }
         var dump = SchemaDump()
         dump.preData = pre.map(\.sql).joined()
@@ -39,6 +47,22 @@ public enum SchemaReader {
         }
         dump.warnings = ctx.warnings
         return dump
+    }
+}
+
+extension SchemaReader {
+    /// Pre-data and post-data items. A post-data item that something in pre-data needs (a view
+    /// whose GROUP BY relies on a primary key) moves to pre-data, with what it needs in turn.
+    static func splitSections(_ items: [DumpItem]) -> ([DumpItem], [DumpItem]) {
+        var pre = items.filter { !$0.kind.isPostData }
+        var post = items.filter { $0.kind.isPostData }
+        var needed = Set(pre.flatMap(\.deps))
+        while let i = post.firstIndex(where: { needed.contains($0.key) }) {
+            let item = post.remove(at: i)
+            needed.formUnion(item.deps)
+            pre.append(item)
+        }
+        return (pre, post)
     }
 }
 
@@ -121,6 +145,12 @@ final class ReadContext {
     }
 
     // MARK: helpers
+
+    /// `expr` on servers at or above `version` (server_version_num), else `fallback`: how catalog
+    /// queries stay valid on older majors.
+    func since(_ version: Int, _ expr: String, else fallback: String) -> String {
+        self.version >= version ? expr : fallback
+    }
 
     func query(_ sql: String, _ params: [String?] = []) throws -> [Record] {
         try conn.query(sql, params).records

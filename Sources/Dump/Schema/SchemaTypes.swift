@@ -36,7 +36,14 @@ public struct TableData: Sendable {
 }
 
 /// A database's schema as SQL, split the way pg_dump splits it around the data.
+///
+/// `globals`, `preData` and `postData` are UTF-8 text whatever the database encoding: the
+/// script parts holding them must say `SET client_encoding = 'UTF8'` (table data members keep
+/// the database encoding, since COPY bytes pass through unchanged).
 public struct SchemaDump: Sendable {
+    /// The encoding of the schema text (`SET client_encoding` for the members that carry it).
+    public static let scriptEncoding = "UTF8"
+
     /// Roles and tablespaces the database references; idempotent (creates only what is missing).
     public var globals: String
     /// Everything that must exist before data is loaded (schemas, types, functions, tables, views…).

@@ -29,7 +29,7 @@ enum TableObjects {
         let compression = ctx.version >= 140000 ? "a.attcompression::text" : "''::text"
         let rows = try ctx.query("""
             SELECT a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
-                   a.attnotnull, a.attislocal, a.attgenerated, a.attidentity, a.attstorage, t.typstorage,
+                   a.attnotnull, a.attislocal, \(ctx.since(120000, "a.attgenerated", else: "''::text")) AS attgenerated, a.attidentity, a.attstorage, t.typstorage,
                    a.attstattarget, pg_catalog.array_to_string(a.attoptions, ', ') AS attoptions,
                    \(compression) AS compression, a.attacl::text AS acl, a.attfdwoptions::text AS fdwoptions,
                    CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0
@@ -70,7 +70,7 @@ enum TableObjects {
             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             LEFT JOIN pg_catalog.pg_class tc ON tc.oid = c.reltoastrelid
             LEFT JOIN pg_catalog.pg_tablespace ts ON ts.oid = c.reltablespace
-            LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
+            LEFT JOIN pg_catalog.pg_am am ON am.oid = \(ctx.since(120000, "c.relam", else: "0"))
             WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.relpersistence <> 't'
               AND \(SchemaObjects.userNamespace)
             """)
@@ -162,7 +162,15 @@ enum TableObjects {
                 ctx.alias[CatKey(classid: Catalog.pgConstraint, oid: coid)] = rel.key
                 continue
             }
-            if c.bool("convalidated") {
+            if c.bool("convalidated") && usesFunctionReading(ctx, constraint: coid, table: rel.oid) {
+                // CHECK (f(x)) where f's SQL body reads this table: f needs the table and the table
+                // would need f; pg_dump breaks the loop the same way, with a separate ALTER TABLE.
+                var sql = "ALTER TABLE \(q)\n    ADD CONSTRAINT \(cname) \(c.string("def"));\n"
+                sql += ctx.comment(Catalog.pgConstraint, coid, target: "CONSTRAINT \(cname) ON \(q)")
+                ctx.add(DumpItem(key: CatKey(classid: Catalog.pgConstraint, oid: coid), kind: .attrdef,
+                                 schema: rel.schema, name: "\(rel.name) \(c.string("conname"))", sql: sql + "\n",
+                                 deps: [rel.key]))
+            } else if c.bool("convalidated") {
                 ctx.alias[CatKey(classid: Catalog.pgConstraint, oid: coid)] = rel.key
                 lines.append("    CONSTRAINT \(cname) \(c.string("def"))")
                 after += ctx.comment(Catalog.pgConstraint, coid, target: "CONSTRAINT \(cname) ON \(q)")
@@ -238,6 +246,15 @@ enum TableObjects {
         ctx.add(DumpItem(key: ctx.synthetic(), kind: .tableAttach, schema: rel.schema, name: rel.name,
                          sql: "ALTER TABLE ONLY \(p.string("name")) ATTACH PARTITION \(rel.qualified) \(bound);\n\n",
                          deps: [rel.key, CatKey(classid: Catalog.pgClass, oid: poid)]))
+    }
+
+    /// True when the constraint calls a function whose (SQL-standard) body depends on `table`.
+    static func usesFunctionReading(_ ctx: ReadContext, constraint: UInt32, table: UInt32) -> Bool {
+        let tableKey = CatKey(classid: Catalog.pgClass, oid: table)
+        for ref in ctx.depends[CatKey(classid: Catalog.pgConstraint, oid: constraint)] ?? [] where ref.classid == Catalog.pgProc {
+            if (ctx.depends[ref] ?? []).contains(tableKey) { return true }
+        }
+        return false
     }
 
     /// Comments and privileges on the relation and its columns.

@@ -200,6 +200,16 @@ BEGIN ATOMIC
     SELECT count(*) FROM app.customer;
 END;
 CREATE VIEW app.counts AS SELECT app.customer_count() AS n;
+-- a view whose GROUP BY relies on a primary key (so the key must exist before the view)
+CREATE VIEW app.customer_order_counts AS
+    SELECT c.id, c.name, count(o.id) AS orders FROM app.customer c LEFT JOIN app.orders o ON o.customer_id = c.id GROUP BY c.id;
+CREATE TABLE app.limits (n integer);
+CREATE FUNCTION app.limit_ok(v integer) RETURNS boolean LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT v >= 0 OR NOT EXISTS (SELECT 1 FROM app.limits WHERE n < -100);
+END;
+ALTER TABLE app.limits ADD CONSTRAINT limits_ok CHECK (app.limit_ok(n));
+INSERT INTO app.limits VALUES (1), (2);
 
 -- triggers and rules
 CREATE TRIGGER customer_touch BEFORE UPDATE ON app.customer FOR EACH ROW EXECUTE FUNCTION app.touch();
