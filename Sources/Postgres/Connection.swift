@@ -160,7 +160,7 @@ extension Connection {
     /// Describes a connection target for messages (host, port, database, user) without secrets.
     public static func describe(conninfo: String, overrides: [String: String] = [:]) -> String {
         var options: [String: String] = [:]
-        if let parsed = parseConninfo(conninfo) { options = parsed }
+        if let parsed = parseConninfo(conninfo) { options = parsed } else if overrides.isEmpty { return "the given connection string" }
         for (k, v) in overrides { options[k] = v }
         let host = options["host"] ?? options["hostaddr"] ?? "local socket"
         let port = options["port"].map { ":\($0)" } ?? ""
@@ -203,7 +203,7 @@ extension Connection {
             return DRDError(.connection, "unable to connect to \(target): \(line)",
                             hint: "is the server running and accepting TCP/IP connections on that host and port?")
         }
-        if lower.contains("invalid") || lower.contains("missing \"=\"") {
+        if lower.contains("invalid") || lower.contains("missing \"=\"") || lower.contains("unterminated quoted string") {
             return DRDError(.usage, "invalid connection string for \(target): \(line)")
         }
         return DRDError(.connection, "unable to connect to \(target): \(line)")

@@ -61,6 +61,10 @@ public enum LoadService {
         if request.requireEmpty { try checkEmpty(request.conninfo) }
         let manifest = try readManifest(source)
         if let manifest {
+            guard !request.singleTransaction else {
+                throw DRDError(.usage, "--single-transaction does not apply to drd backups such as '\(source.describe)'",
+                               hint: "drd backups load in parallel, each data member in its own transaction that commits only after its checksum matches; load into a new database and drop it if the load fails")
+            }
             return try loadArtifact(source, manifest: manifest, request: request, token: token,
                                     started: started, progress: progress)
         }

@@ -10,7 +10,7 @@ let usage = """
 
     offline (engine in-process, no daemon):
       dump CONNINFO [--output FILE|URL|-] [--jobs N] [--compress-level L] [--lock-timeout SECONDS]
-      load FILE|URL CONNINFO [--jobs N] [--single-transaction] [--no-globals]
+      load FILE|URL CONNINFO [--jobs N] [--table SCHEMA.TABLE] [--single-transaction (plain scripts)] [--no-globals]
       policy check [FILES]
 
     through the daemon (--socket PATH, env DRD_SOCKET, default /run/drd/drd.sock):

@@ -45,12 +45,12 @@ struct RoundTrip {
     /// `load` fills the source database (psql files, SQL).
     static func run(prefix: String, encoding: String = "UTF8", load: (TestDatabase) throws -> Void) throws -> Outcome {
         let a = try database(prefix, encoding: encoding)
-        defer { a.drop() }
+        defer { dropSubscriptions(a); a.drop() }
         try load(a)
         let b = try database(prefix + "_b", encoding: encoding)
-        defer { b.drop() }
+        defer { dropSubscriptions(b); b.drop() }
         let c = try database(prefix + "_c", encoding: encoding)
-        defer { c.drop() }
+        defer { dropSubscriptions(c); c.drop() }
         let dir = try TestEnv.tempDirectory(prefix)
         defer { try? FileManager.default.removeItem(at: dir) }
 
@@ -120,6 +120,17 @@ struct RoundTrip {
         try conn.execute("COMMIT")
         return Outcome(schemaDiff: diff, dataMismatches: mismatches, warnings: schema.warnings, tables: schema.tables.count,
                        script: schema.globals + schema.preData + loSQL + schema.postData, name: prefix)
+    }
+
+    /// A database with subscriptions cannot be dropped: drop them first (they have no slot).
+    static func dropSubscriptions(_ db: TestDatabase) {
+        guard let conn = try? db.connect() else { return }
+        defer { conn.close() }
+        let names = (try? conn.query("SELECT subname FROM pg_catalog.pg_subscription s JOIN pg_catalog.pg_database d ON d.oid = s.subdbid WHERE d.datname = current_database()").rows) ?? []
+        for row in names {
+            guard let name = row.first ?? nil else { continue }
+            _ = try? conn.execute("DROP SUBSCRIPTION \(Connection.quoteIdentifier(name))")
+        }
     }
 
     static func schemaOnly(_ db: TestDatabase) throws -> String {

@@ -69,4 +69,24 @@ import Testing
         #expect(out == ["f", "b", "a"])
         #expect(cycles.isEmpty)
     }
+
+    @Test func sorterBreaksLoopsAndSaysSo() {
+        var cycles: [String] = []
+        let a = DumpItem(key: CatKey(classid: 1, oid: 1), kind: .table, schema: "s", name: "a", sql: "a", deps: [CatKey(classid: 1, oid: 2)])
+        let b = DumpItem(key: CatKey(classid: 1, oid: 2), kind: .table, schema: "s", name: "b", sql: "b", deps: [CatKey(classid: 1, oid: 1)])
+        let out = DumpSorter.sort([b, a], cycles: &cycles).map(\.sql)
+        #expect(out.count == 2)
+        #expect(cycles.count == 1)
+    }
+
+    @Test func postDataItemsNeededByPreDataMoveForward() {
+        let view = DumpItem(key: CatKey(classid: 1259, oid: 10), kind: .table, schema: "s", name: "v", sql: "v",
+                            deps: [CatKey(classid: 2606, oid: 20)])
+        let pk = DumpItem(key: CatKey(classid: 2606, oid: 20), kind: .constraint, schema: "s", name: "pk", sql: "pk",
+                          deps: [CatKey(classid: 1259, oid: 30)])
+        let index = DumpItem(key: CatKey(classid: 1259, oid: 40), kind: .index, schema: "s", name: "i", sql: "i")
+        let (pre, post) = SchemaReader.splitSections([view, pk, index])
+        #expect(pre.map(\.sql) == ["v", "pk"])
+        #expect(post.map(\.sql) == ["i"])
+    }
 }

@@ -62,4 +62,19 @@ struct SchemaRoundTripTests {
         #expect(outcome.script.contains("COMMENT ON TABLE \"Überall\".\"café\" IS 'Grüße aus Köln';"))
         check(outcome)
     }
+
+    /// Subscriptions come back disconnected (connect = false), as from pg_dump.
+    @Test func subscriptions() throws {
+        let outcome = try RoundTrip.run(prefix: "drdschema_sub") { db in
+            try db.psql("""
+                CREATE TABLE t (id int PRIMARY KEY);
+                CREATE PUBLICATION drd_fx_sub_pub FOR TABLE t;
+                CREATE SUBSCRIPTION drd_fx_sub CONNECTION 'host=127.0.0.1 port=1 dbname=nowhere connect_timeout=1'
+                    PUBLICATION drd_fx_sub_pub WITH (connect = false, slot_name = NONE, enabled = false, binary = true);
+                COMMENT ON SUBSCRIPTION drd_fx_sub IS 'never connects';
+                """)
+        }
+        #expect(outcome.script.contains("CREATE SUBSCRIPTION drd_fx_sub CONNECTION"))
+        check(outcome)
+    }
 }

@@ -47,8 +47,9 @@ start_postgres() {
   if [ "$(id -u)" = 0 ]; then chown postgres: "$dir"; chmod 700 "$dir"; fi
   as_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres --auth-local=trust --auth-host=trust \
     -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
-  # Password authentication for roles named drd_pw_*, so tests can check wrong-password errors.
-  as_pg sh -c "printf 'host all /^drd_pw_ 127.0.0.1/32 scram-sha-256\n' | cat - '$dir/data/pg_hba.conf' > '$dir/data/hba.tmp' && mv '$dir/data/hba.tmp' '$dir/data/pg_hba.conf'"
+  # Password authentication for members of drd_password_auth (created below), so tests can check
+  # wrong-password errors; every other role gets in by trust. (A regex user name would need 16+.)
+  as_pg sh -c "printf 'host all +drd_password_auth 127.0.0.1/32 scram-sha-256\n' | cat - '$dir/data/pg_hba.conf' > '$dir/data/hba.tmp' && mv '$dir/data/hba.tmp' '$dir/data/pg_hba.conf'"
   cat >>"$dir/data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 port = $port
@@ -63,6 +64,7 @@ log_min_messages = warning
 CONF
   as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
   export DRD_TEST_PG="host=127.0.0.1 port=$port user=postgres dbname=postgres"
+  psql -X -q -d "$DRD_TEST_PG" -c "CREATE ROLE drd_password_auth NOLOGIN" >/dev/null
   export PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres
   DRD_PG_DIR=$dir
   log "postgresql 15 running on 127.0.0.1:$port (data in $dir/data)"

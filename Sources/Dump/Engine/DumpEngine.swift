@@ -21,6 +21,15 @@ public enum DumpEngine {
                            progress: DumpProgressHandler? = nil) throws -> Manifest {
         try options.validate()
         let started = Date()
+        // Never replace an existing backup: the object would be renamed over the old one before the
+        // (conditional) manifest write fails, losing the old backup.
+        let manifestKey = Manifest.key(forObjectKey: objectKey)
+        for key in [manifestKey, objectKey] where key != "-" {
+            if try store.head(key: key) != nil {
+                throw DRDError(.conflict, "'\(key)' already exists on \(store.displayURL): drd never overwrites a backup",
+                               hint: "choose a new name (the default name includes the backup id), or delete the old backup first")
+            }
+        }
         let tracker = ProgressTracker(startedAt: started, handler: progress)
         tracker.update { $0.phase = .connecting }
 
@@ -95,7 +104,7 @@ public enum DumpEngine {
                 members: writer.members, tables: rowCounts, globalsIncluded: options.includeGlobals && !schema.globals.isEmpty,
                 tool: toolVersion, jobs: options.jobs, compressLevel: options.compressLevel)
             // The manifest is the commit marker: written last, never over an existing one.
-            try store.putSmall(key: Manifest.key(forObjectKey: objectKey), data: try manifest.encoded(), ifAbsent: true)
+            try store.putSmall(key: manifestKey, data: try manifest.encoded(), ifAbsent: true)
             tracker.update { $0.phase = .done }
             return manifest
         } catch {

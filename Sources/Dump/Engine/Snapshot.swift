@@ -34,7 +34,9 @@ struct DumpSnapshot {
                 throw DRDError(.connection, "server \(leader.displayName) runs PostgreSQL \(leader.serverVersion); drd supports 10 and later (tested on 15)")
             }
             try leader.execute(sessionSQL)
-            let encoding = try leader.scalar("SELECT pg_catalog.pg_encoding_to_char(encoding) FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()") ?? "UTF8"
+            // The artifact is UTF-8 throughout, whatever the database encoding (like pg_dump -E UTF8):
+            // the server converts names and rows, and a restore converts back to the target's encoding.
+            let encoding = SchemaDump.scriptEncoding
             try leader.execute("SET client_encoding = \(Connection.quoteLiteral(encoding))")
             try leader.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             let row = try leader.query("SELECT pg_catalog.pg_export_snapshot() AS id, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS at")

@@ -33,6 +33,7 @@ enum Catalog {
     static let pgPublicationNamespace: UInt32 = 6237
     static let pgLargeObjectMetadata: UInt32 = 2613
     static let pgDefaultACL: UInt32 = 826
+    static let pgSubscription: UInt32 = 6100
     static let pgLanguage: UInt32 = 2612
     static let pgOperator: UInt32 = 2617
     static let pgOpclass: UInt32 = 2616

@@ -11,14 +11,46 @@ enum MiscObjects {
         try unsupported(ctx)
     }
 
+    /// Subscriptions, created disconnected (`connect = false`) as pg_dump does, so a restore never
+    /// starts replicating on its own. Their connection strings are readable by superusers only.
+    static func subscriptions(_ ctx: ReadContext) throws {
+        let thisDatabase = "s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())"
+        let isSuper = try ctx.conn.scalar("SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user") == "t"
+        guard isSuper else {
+            for r in try ctx.query("SELECT s.subname FROM pg_catalog.pg_subscription s WHERE \(thisDatabase)") {
+                ctx.warn("subscription \(r.string("subname")) is not dumped: only a superuser can read its connection string")
+            }
+            return
+        }
+        let extra = ctx.version >= 150000
+            ? "s.subbinary, s.substream, s.subtwophasestate, s.subdisableonerr"
+            : "false AS subbinary, false AS substream, 'd'::\"char\" AS subtwophasestate, false AS subdisableonerr"
+        for r in try ctx.query("""
+            SELECT s.oid, s.subname, pg_catalog.pg_get_userbyid(s.subowner) AS owner, s.subconninfo, s.subslotname,
+                   s.subsynccommit, s.subpublications::text AS publications, \(extra)
+            FROM pg_catalog.pg_subscription s WHERE \(thisDatabase)
+            """) {
+            guard let oid = UInt32(r.string("oid")) else { continue }
+            let name = SQLIdentifier.quote(r.string("subname"))
+            let pubs = PGArray.parse(r.string("publications")).compactMap { $0 }.map(SQLIdentifier.quote)
+            var opts = ["connect = false"]
+            opts.append("slot_name = " + (r["subslotname"].map { ctx.literal($0) } ?? "NONE"))
+            if r.bool("subbinary") { opts.append("binary = true") }
+            if r.bool("substream") { opts.append("streaming = on") }
+            if r.string("subtwophasestate") != "d" { opts.append("two_phase = on") }
+            if r.bool("subdisableonerr") { opts.append("disable_on_error = true") }
+            if r.string("subsynccommit") != "off" { opts.append("synchronous_commit = \(ctx.literal(r.string("subsynccommit")))") }
+            var sql = "CREATE SUBSCRIPTION \(name) CONNECTION \(ctx.literal(r.string("subconninfo"))) PUBLICATION \(pubs.joined(separator: ", ")) WITH (\(opts.joined(separator: ", ")));\n"
+            sql += ctx.owner("SUBSCRIPTION", name, r.string("owner"))
+            sql += ctx.comment(Catalog.pgSubscription, oid, target: "SUBSCRIPTION \(name)")
+            ctx.add(DumpItem(key: CatKey(classid: Catalog.pgSubscription, oid: oid), kind: .publicationRel,
+                             schema: "", name: "~subscription \(r.string("subname"))", sql: sql + "\n"))
+        }
+    }
+
     /// Things pg_dump would write that drd does not yet: reported, never silently dropped.
     static func unsupported(_ ctx: ReadContext) throws {
-        for r in try ctx.query("""
-            SELECT s.subname FROM pg_catalog.pg_subscription s
-            WHERE s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
-            """) {
-            ctx.warn("subscription \(r.string("subname")) is not dumped (subscriptions are not supported yet)")
-        }
+        try subscriptions(ctx)
         let others = try ctx.query("""
             SELECT 'conversion ' || n.nspname || '.' || c.conname AS what, 'pg_catalog.pg_conversion'::pg_catalog.regclass::oid AS cls, c.oid
             FROM pg_catalog.pg_conversion c JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace
