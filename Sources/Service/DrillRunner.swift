@@ -22,7 +22,7 @@ public enum DrillRunner {
         let admin = try Connection(conninfo: targetConninfo, overrides: ["dbname": "postgres"], applicationName: "drd drill")
         defer { admin.close() }
         try admin.execute("CREATE DATABASE \(Connection.quoteIdentifier(scratch)) TEMPLATE template0")
-        defer { _ = try? admin.execute("DROP DATABASE IF EXISTS \(Connection.quoteIdentifier(scratch)) WITH (FORCE)") }
+        defer { ScratchDatabase.drop(scratch, admin: admin, conninfo: targetConninfo, log: log) }
         let scratchConninfo = try Conninfo.replacingDatabase(targetConninfo, with: scratch)
 
         let source = ObjectTarget(store: catalog.store, key: "\(policy)/\(manifest.objectKey)",

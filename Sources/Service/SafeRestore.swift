@@ -58,7 +58,7 @@ public enum SafeRestore {
         log.info("restoring into scratch database", [("database", scratch), ("target", target)])
         var swapped = false
         defer {
-            if !swapped { _ = try? admin.execute("DROP DATABASE IF EXISTS \(Connection.quoteIdentifier(scratch)) WITH (FORCE)") }
+            if !swapped { ScratchDatabase.drop(scratch, admin: admin, conninfo: request.targetConninfo, log: log) }
         }
 
         var load = LoadRequest(conninfo: request.targetConninfo)
@@ -79,7 +79,8 @@ public enum SafeRestore {
             try admin.execute("ALTER DATABASE \(Connection.quoteIdentifier(scratch)) OWNER TO \(Connection.quoteIdentifier(owner))")
         }
         try token.check()
-        try swap(admin: admin, target: target, scratch: scratch, suffix: suffix, exists: existing != nil, log: log)
+        try swap(admin: admin, conninfo: request.targetConninfo, target: target, scratch: scratch, suffix: suffix,
+                 exists: existing != nil, log: log)
         swapped = true
         return SafeRestoreResult(database: target, load: loaded, checks: checks, replacedExisting: existing != nil,
                                  seconds: Date().timeIntervalSince(started))
@@ -100,7 +101,8 @@ public enum SafeRestore {
         }
     }
 
-    static func swap(admin: Connection, target: String, scratch: String, suffix: String, exists: Bool, log: Logger) throws {
+    static func swap(admin: Connection, conninfo: String, target: String, scratch: String, suffix: String, exists: Bool,
+                     log: Logger) throws {
         let t = Connection.quoteIdentifier(target)
         guard exists else {
             try admin.execute("ALTER DATABASE \(Connection.quoteIdentifier(scratch)) RENAME TO \(t)")
@@ -128,11 +130,7 @@ public enum SafeRestore {
             _ = try? admin.execute("ALTER DATABASE \(t) ALLOW_CONNECTIONS true")
             throw DRDError(.query, "unable to swap the restored database into place: \(error); \(target) was left as it was")
         }
-        do {
-            try admin.execute("DROP DATABASE \(o) WITH (FORCE)")
-        } catch {
-            log.warning("restored database is in place but the old one could not be dropped", [("database", old), ("error", "\(error)")])
-        }
+        ScratchDatabase.drop(old, admin: admin, conninfo: conninfo, log: log)
     }
 
     /// `<target>__drd_<tag>`, cut to PostgreSQL's 63-byte identifier limit.
