@@ -13,7 +13,7 @@ public final class DaemonHarness: @unchecked Sendable {
 
     /// `environments`: name → (conninfo, protected). `policies`: file name → policy text.
     public init(storeURL: String? = nil, environments: [String: (String, Bool)], policies: [String: String],
-                extraEnvironment: [String: String] = [:], paused: Bool = true) throws {
+                extraEnvironment: [String: String] = [:], paused: Bool = true, daemonSettings: String = "") throws {
         dir = try TestEnv.tempDirectory("drd")
         socket = dir.appendingPathComponent("drd.sock").path
         configPath = dir.appendingPathComponent("drd.conf").path
@@ -27,6 +27,7 @@ public final class DaemonHarness: @unchecked Sendable {
             state_dir = \(dir.appendingPathComponent("state").path)
             policy_dir = \(policyDir.path)
             metrics_textfile = \(dir.appendingPathComponent("drd.prom").path)
+            \(daemonSettings)
 
             [store]
             url = \(self.storeURL)
