@@ -71,6 +71,17 @@ public enum SafeRestore {
         let loaded = try LoadService.load(from: source, request: load, token: token, progress: progress)
         try token.check()
 
+        if let table = request.table {
+            // One table: its rows replace the target table's in one transaction; the rest of the
+            // target database is not touched (the policy's checks may need other tables: not run).
+            guard existing != nil else {
+                throw DRDError(.notFound, "database \(target) does not exist: --table restores one table into an existing database")
+            }
+            let rows = try replaceTable(table, from: scratchConninfo, into: request.targetConninfo, token: token)
+            log.info("table restored", [("table", table), ("database", target), ("rows", "\(rows)")])
+            return SafeRestoreResult(database: target, load: loaded, checks: [], replacedExisting: true,
+                                     seconds: Date().timeIntervalSince(started))
+        }
         let checks = try runChecks(request.checks, conninfo: scratchConninfo)
         if let failed = checks.first(where: { !$0.1 }) {
             throw DRDError(.query, "restore verification failed: check '\(failed.0)' \(failed.2); \(target) was left untouched")
@@ -84,6 +95,42 @@ public enum SafeRestore {
         swapped = true
         return SafeRestoreResult(database: target, load: loaded, checks: checks, replacedExisting: existing != nil,
                                  seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Replaces the rows of `table` (`schema.table`) in the target with those restored into the scratch
+    /// database: `DELETE` + `COPY` streamed between the two connections, in one transaction, so a
+    /// failure (a foreign key, a changed column list) leaves the target table as it was.
+    static func replaceTable(_ table: String, from scratchConninfo: String, into targetConninfo: String,
+                             token: CancellationToken) throws -> Int64 {
+        let parts = table.split(separator: ".", maxSplits: 1).map(String.init)
+        let (schema, name) = parts.count == 2 ? (parts[0], parts[1]) : ("public", table)
+        let qualified = "\(Connection.quoteIdentifier(schema)).\(Connection.quoteIdentifier(name))"
+        let source = try Connection(conninfo: scratchConninfo, applicationName: "drd restore")
+        defer { source.close() }
+        let target = try Connection(conninfo: targetConninfo, applicationName: "drd restore")
+        defer { target.close() }
+        for conn in [source, target] { try conn.execute("SET client_encoding = 'UTF8'") }
+        let columns = try source.scalar("""
+            SELECT pg_catalog.string_agg(pg_catalog.quote_ident(attname), ', ' ORDER BY attnum)
+            FROM pg_catalog.pg_attribute WHERE attrelid = $1::pg_catalog.regclass AND attnum > 0
+              AND NOT attisdropped AND attgenerated = ''
+            """, [qualified]) ?? ""
+        try target.execute("BEGIN")
+        do {
+            try target.execute("LOCK TABLE \(qualified) IN ACCESS EXCLUSIVE MODE")
+            try target.execute("DELETE FROM \(qualified)")
+            let rows = try target.copyIn("COPY \(qualified) (\(columns)) FROM STDIN") { writer in
+                try source.copyOut("COPY \(qualified) (\(columns)) TO STDOUT") { row in
+                    try writer.write(row)
+                }
+                try token.check()
+            }
+            try target.execute("COMMIT")
+            return rows
+        } catch let error as DRDError {
+            _ = try? target.execute("ROLLBACK")
+            throw error.context("unable to replace table \(qualified) in \(target.databaseName) (left as it was)")
+        }
     }
 
     /// Runs SQL checks that must return true; returns (sql, passed, detail) for each.

@@ -71,6 +71,14 @@ struct DaemonTests {
 
         let status = try daemon.drctl(["status"])
         #expect(status.status == 0 && status.stdout.contains("app"))
+
+        // --table replaces one table's rows and leaves the rest of staging alone.
+        try staging.psql("DELETE FROM public.accounts WHERE id > 10; CREATE TABLE local_notes (t text); INSERT INTO local_notes VALUES ('keep');")
+        let one = try daemon.drctl(["restore", id, "staging", "--table", "public.accounts", "--yes"])
+        #expect(one.status == 0, "table restore failed: \(one.stderr)\n\(daemon.log)")
+        let after = try Compare.contents(staging.conninfo)
+        #expect(after["public.accounts"] == (try Compare.contents(source.conninfo))["public.accounts"])
+        #expect(after["public.local_notes"]?.hasPrefix("1:") == true, "other tables must be untouched: \(after)")
         #expect(daemon.stop() == 0)
     }
 
