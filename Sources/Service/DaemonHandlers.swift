@@ -113,7 +113,8 @@ extension Daemon {
         }
         guard let backup = try request.string("backup") else { throw DRDError(.usage, "missing BACKUP (an id, a store URL or a file)") }
         if backup.contains("://") {
-            return (try Targets.resolve(backup, environment: environment), nil)
+            let settings = try StoreBridge.settings(rt.config.daemon.store)
+            return (try Targets.resolve(backup, environment: environment, settings: settings), nil)
         }
         guard BackupID.isValid(backup) else {
             throw DRDError(.usage, "'\(backup)' is not a backup id, a store URL or a local file",

@@ -123,4 +123,15 @@ struct RoundTripTests {
             #expect(try Compare.contents(db.conninfo) == Compare.contents(source.conninfo))
         }
     }
+
+    /// `drctl dump --output -` streams a plain .sql.gz to stdout, like `pg_dump | gzip`.
+    @Test func dumpToStandardOutput() throws {
+        let source = try TestDatabase(prefix: "rt_stdout")
+        let target = try TestDatabase(prefix: "rt_stdout_t")
+        defer { source.drop(); target.drop() }
+        try source.psql("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 1000) g;")
+        try Shell.bash("'\(TestEnv.binary("drctl"))' dump '\(source.conninfo)' --output - | gunzip -c | psql -X -q -v ON_ERROR_STOP=1 -d '\(target.conninfo)' >/dev/null")
+        #expect(try Compare.contents(target.conninfo) == Compare.contents(source.conninfo))
+        #expect(try Compare.schema(target.conninfo) == Compare.schema(source.conninfo))
+    }
 }
