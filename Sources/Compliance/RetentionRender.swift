@@ -44,17 +44,3 @@ public enum RetentionRender {
         s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
     }
 }
-
-/// Human byte counts: `512 B`, `1.5 KB`, `3.2 GB` (powers of 1024, one decimal).
-public enum ByteCount {
-    public static func format(_ bytes: Int64) -> String {
-        let units = ["B", "KB", "MB", "GB", "TB", "PB"]
-        var value = Double(bytes)
-        var unit = 0
-        while abs(value) >= 1024 && unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f", value) + " " + units[unit]
-    }
-}

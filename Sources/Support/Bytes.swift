@@ -63,3 +63,17 @@ public final class MemorySource: ByteSource {
         return n
     }
 }
+
+/// Human-readable byte counts in binary units: `1536` → `1.5 KiB`.
+public enum ByteCount {
+    public static func format(_ bytes: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while abs(value) >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f", value) + " " + units[unit]
+    }
+}

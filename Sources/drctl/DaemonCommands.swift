@@ -28,7 +28,7 @@ enum DaemonCommands {
                 let fraction = event.totalBytes.flatMap { total in total > 0 ? Double(event.bytes ?? 0) / Double(total) : nil }
                 var detail = event.message ?? ""
                 if let rows = event.rows { detail += "\(rows) rows" }
-                if let bytes = event.bytes { detail += (detail.isEmpty ? "" : ", ") + Format.bytes(bytes) }
+                if let bytes = event.bytes { detail += (detail.isEmpty ? "" : ", ") + ByteCount.format(bytes) }
                 if let done = event.tablesDone, let total = event.tablesTotal { detail += ", \(done)/\(total) tables" }
                 if let eta = event.eta { detail += ", eta \(DurationText.format(eta))" }
                 printer.show(phase: event.phase, fraction: fraction, detail: detail)
@@ -76,7 +76,7 @@ enum DaemonCommands {
             let policy = try args.expect(["POLICY"])[0]
             let result = try call(args, .backup, ["policy": .string(policy)], quiet: args.has("quiet")).decode(BackupPayload.self)
             if args.has("json") { try printJSON(result) } else {
-                print("committed backup \(result.backupID) of policy \(policy): \(result.tables) tables, \(result.rows) rows, \(Format.bytes(result.bytes)) in \(String(format: "%.1f", result.seconds)) s")
+                print("committed backup \(result.backupID) of policy \(policy): \(result.tables) tables, \(result.rows) rows, \(ByteCount.format(result.bytes)) in \(String(format: "%.1f", result.seconds)) s")
             }
             return 0
         case "drill":
@@ -94,7 +94,7 @@ enum DaemonCommands {
             defer { if let fd { Glibc.close(fd) } }
             let result = try call(args, .verify, fields, passing: fd).decode(VerifyPayload.self)
             if args.has("json") { try printJSON(result) } else {
-                print("backup \(result.backupID) verified: \(result.members) members, \(Format.bytes(result.bytes)), every checksum matches")
+                print("backup \(result.backupID) verified: \(result.members) members, \(ByteCount.format(result.bytes)), every checksum matches")
             }
             return 0
         case "restore": return try restore(argv)

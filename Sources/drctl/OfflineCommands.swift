@@ -33,12 +33,12 @@ enum OfflineCommands {
         let manifest = try DumpEngine.run(conninfo: conninfo, store: target.store, objectKey: target.key,
                                           options: options, token: token) { p in
             let fraction = p.estimatedBytes > 0 ? Double(p.bytesIn) / Double(p.estimatedBytes) : nil
-            let detail = "\(p.tablesDone)/\(p.tablesTotal) tables, \(p.rows) rows, \(Format.bytes(p.bytesIn)) read, \(Format.bytes(p.bytesOut)) written, \(Format.rate(p.bytesIn, since: p.startedAt))"
+            let detail = "\(p.tablesDone)/\(p.tablesTotal) tables, \(p.rows) rows, \(ByteCount.format(p.bytesIn)) read, \(ByteCount.format(p.bytesOut)) written, \(Format.rate(p.bytesIn, since: p.startedAt))"
             printer.show(phase: p.phase.rawValue, fraction: p.phase == .data ? fraction : nil, detail: detail)
         }
         let rows = manifest.tables.reduce(Int64(0)) { $0 + $1.rows }
         var summary = "dumped database \(manifest.database): \(manifest.tables.count) tables, \(rows) rows, "
-        summary += "\(Format.bytes(manifest.compressedSize)) compressed (\(Format.bytes(manifest.uncompressedSize)) SQL)"
+        summary += "\(ByteCount.format(manifest.compressedSize)) compressed (\(ByteCount.format(manifest.uncompressedSize)) SQL)"
         if output != "-" {
             summary += "\n  object:   \(target.describe)\n  manifest: \(Manifest.key(forObjectKey: target.describe))"
         }
@@ -74,7 +74,7 @@ enum OfflineCommands {
         let result = try LoadService.load(from: source, request: request, token: token) { p in
             let fraction = p.totalBytes > 0 ? Double(p.bytesDone) / Double(p.totalBytes) : nil
             printer.show(phase: p.phase, fraction: fraction,
-                         detail: "\(p.rows) rows, \(Format.bytes(p.bytesDone)) read")
+                         detail: "\(p.rows) rows, \(ByteCount.format(p.bytesDone)) read")
         }
         printer.finish(args.has("quiet") ? "" : result.summary)
         return 0

@@ -48,18 +48,9 @@ final class ProgressPrinter: @unchecked Sendable {
 }
 
 enum Format {
-    /// 1536 → "1.5 KiB".
-    static func bytes(_ n: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(n)
-        var unit = 0
-        while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
-        return unit == 0 ? "\(n) B" : String(format: "%.1f %@", value, units[unit])
-    }
-
     static func rate(_ count: Int64, since start: Date) -> String {
         let seconds = max(Date().timeIntervalSince(start), 0.001)
-        return Format.bytes(Int64(Double(count) / seconds)) + "/s"
+        return ByteCount.format(Int64(Double(count) / seconds)) + "/s"
     }
 }
 

@@ -30,7 +30,7 @@ enum Render {
     static func list(_ l: ListPayload) -> String {
         guard !l.backups.isEmpty else { return "no backups" + (l.problems.isEmpty ? "" : "\n" + l.problems.joined(separator: "\n")) }
         var out = table(["POLICY", "ID", "DATABASE", "SNAPSHOT", "SIZE", "ROWS", "TABLES", "DRILLED"], l.backups.map { b in
-            [b.policy, b.id, b.database, time(b.snapshotTime), Format.bytes(b.compressedSize), "\(b.rows)", "\(b.tables)", b.drilled ? "yes" : "no"]
+            [b.policy, b.id, b.database, time(b.snapshotTime), ByteCount.format(b.compressedSize), "\(b.rows)", "\(b.tables)", b.drilled ? "yes" : "no"]
         })
         if !l.problems.isEmpty { out += "\n\nproblems:\n" + l.problems.joined(separator: "\n") }
         return out
@@ -39,7 +39,7 @@ enum Render {
     static func jobs(_ jobs: [JobInfo]) -> String {
         guard !jobs.isEmpty else { return "no running jobs" }
         return table(["JOB", "KIND", "POLICY", "STARTED", "PHASE", "ROWS", "BYTES"], jobs.map { j in
-            [j.id, j.kind, j.policy ?? "-", time(j.startedAt), j.phase, "\(j.rows)", Format.bytes(j.bytes)]
+            [j.id, j.kind, j.policy ?? "-", time(j.startedAt), j.phase, "\(j.rows)", ByteCount.format(j.bytes)]
         })
     }
 }
