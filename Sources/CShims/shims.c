@@ -9,7 +9,4 @@ CURLcode drd_curl_setopt_read_function(CURL *h, drd_curl_data_cb cb) { return cu
 CURLcode drd_curl_setopt_header_function(CURL *h, drd_curl_data_cb cb) { return curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, cb); }
 CURLcode drd_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 
-int drd_deflate_init_gzip(z_stream *s, int level) {
-    return deflateInit2(s, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-}
 int drd_inflate_init_gzip(z_stream *s) { return inflateInit2(s, 15 + 16); }

@@ -1,7 +1,7 @@
 # Shared by scripts/test, scripts/demo and scripts/bench: dependency install and throwaway
 # services (a PostgreSQL 15 cluster and moto_server on loopback). Source it; do not run it.
 
-DRD_APT_PACKAGES="libpq-dev zlib1g-dev libcurl4-openssl-dev libssl-dev postgresql-15 postgresql-client-15 postgresql-contrib python3-pip"
+DRD_APT_PACKAGES="libpq-dev zlib1g-dev libdeflate-dev libcurl4-openssl-dev libssl-dev postgresql-15 postgresql-client-15 postgresql-contrib python3-pip"
 PG_BIN=/usr/lib/postgresql/15/bin
 
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }

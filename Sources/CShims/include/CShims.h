@@ -2,7 +2,7 @@
 //
 // - curl_easy_setopt / curl_easy_getinfo are variadic: Swift cannot call
 //   C variadic functions, so each argument type gets a typed wrapper.
-// - zlib's deflateInit2 / inflateInit2 are macros that pass ZLIB_VERSION and sizeof(z_stream).
+// - zlib's inflateInit2 is a macro that passes ZLIB_VERSION and sizeof(z_stream).
 #ifndef DRD_CSHIMS_H
 #define DRD_CSHIMS_H
 
@@ -23,7 +23,6 @@ CURLcode drd_curl_setopt_header_function(CURL *handle, drd_curl_data_cb cb);
 CURLcode drd_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 
 // MARK: zlib
-int drd_deflate_init_gzip(z_stream *stream, int level);   // gzip wrapper, windowBits 15+16
 int drd_inflate_init_gzip(z_stream *stream);              // gzip only, windowBits 15+16
 
 #endif

@@ -72,16 +72,24 @@ public enum DumpEngine {
             let rowCounts = try copyTables(schema.tables, snapshot: snapshot, conninfo: conninfo, writer: writer,
                                            upload: upload, options: options, token: token, tracker: tracker)
 
-            // Large objects: one data member, written by the leader.
-            if !schema.largeObjects.isEmpty {
-                let member = try MemberCompressor(level: level, section: .data, schema: nil, table: nil, chunk: nil)
-                try member.write(ScriptHeader.dataMember(encoding: snapshot.encoding))
-                for oid in schema.largeObjects {
-                    try token.check()
-                    try SchemaReader.writeLargeObject(snapshot.leader, oid: oid, to: member)
+            // Large objects: data members written by the leader, cut after the object that fills a
+            // chunk (each object's writes are a self-contained transaction).
+            var largeObjects: MemberCompressor?
+            for oid in schema.largeObjects {
+                try token.check()
+                if largeObjects == nil {
+                    largeObjects = try MemberCompressor(level: level, section: .data)
+                    try largeObjects?.write(ScriptHeader.dataMember(encoding: snapshot.encoding))
                 }
-                _ = try writer.append(try member.finish(rows: nil))  // not COPY rows: nothing to count
+                if let member = largeObjects {
+                    try SchemaReader.writeLargeObject(snapshot.leader, oid: oid, to: member)
+                    if member.uncompressedCount >= Int64(options.chunkBytes) {
+                        _ = try writer.append(try member.finish(rows: nil))  // not COPY rows: nothing to count
+                        largeObjects = nil
+                    }
+                }
             }
+            if let member = largeObjects { _ = try writer.append(try member.finish(rows: nil)) }
 
             tracker.update { $0.phase = .postData }
             let postData = ScriptHeader.full(encoding: snapshot.encoding, title: "\(title): post-data") + schema.postData

@@ -6,8 +6,8 @@ import Support
 /// Streams one table's rows out with `COPY ... TO STDOUT` and cuts them into self-contained data
 /// members (`COPY ... FROM stdin;` rows `\.`), each at most about `chunkBytes` of uncompressed text.
 ///
-/// Rows are gathered in a small staging buffer before compression, since libpq hands them over one
-/// at a time and per-row deflate calls would dominate for narrow tables.
+/// libpq hands rows over one at a time; they are gathered in a small staging buffer so progress
+/// reports, cancellation checks and chunk cuts happen every 256 KiB rather than per row.
 struct TableCopier {
     let table: TableData
     let encoding: String
