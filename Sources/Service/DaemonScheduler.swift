@@ -111,9 +111,12 @@ extension Daemon {
         guard let policy = rt.config.policy(named: policyName) else {
             throw DRDError(.notFound, "no policy named '\(policyName)'", hint: "drctl status lists the policies")
         }
-        guard let targetName = policy.drillTarget ?? Optional(policy.source),
-              let target = rt.config.daemon.environment(named: targetName) else {
-            throw DRDError(.config, "policy '\(policyName)' has no usable drill_target environment")
+        guard let targetName = policy.drillTarget else {
+            throw DRDError(.config, "policy '\(policyName)' has no drill_target",
+                           hint: "set drill_target = ENVIRONMENT (a server where a scratch database may be created, never production)")
+        }
+        guard let target = rt.config.daemon.environment(named: targetName) else {
+            throw DRDError(.config, "policy '\(policyName)' names drill_target '\(targetName)', which is not configured")
         }
         let history = try rt.catalog.history(policy: policyName)
         guard let newest = history.backups.last, let manifest = history.manifest(for: newest.id) else {
@@ -170,7 +173,7 @@ extension Daemon {
     /// Compliance inputs for every policy, from the store.
     func complianceHistories(_ names: [String]? = nil) throws -> [Compliance.PolicyHistory] {
         let rt = current
-        return try rt.config.policies.filter { names == nil || names!.contains($0.name) }.map { policy in
+        return try rt.config.policies.filter { names?.contains($0.name) ?? true }.map { policy in
             let h = try rt.catalog.history(policy: policy.name)
             let targets = PolicyTargets(
                 name: policy.name, rpoSeconds: policy.rpo ?? 0, rtoSeconds: policy.rto ?? 0,
