@@ -34,6 +34,8 @@ public final class Catalog: @unchecked Sendable {
     public static func manifestKey(policy: String, id: String) -> String { "\(policy)/\(id).manifest.json" }
     public static func runKey(policy: String, runID: String) -> String { "\(policy)/runs/\(runID).json" }
     public static func drillKey(policy: String, drillID: String) -> String { "\(policy)/drills/\(drillID).json" }
+    /// Written when `drctl verify` re-read a backup and every checksum matched.
+    public static func verifiedKey(policy: String, id: String) -> String { "\(policy)/verified/\(id).json" }
 
     public func history(policy: String) throws -> StoreHistory {
         let objects = try store.list(prefix: "\(policy)/")
@@ -41,6 +43,7 @@ public final class Catalog: @unchecked Sendable {
         var runs: [RunRecord] = []
         var drills: [DrillRecord] = []
         var problems: [String] = []
+        var verifiedIDs = Set<String>()
         for object in objects {
             let rest = object.key.dropFirst(policy.count + 1)
             do {
@@ -48,6 +51,8 @@ public final class Catalog: @unchecked Sendable {
                     runs.append(try RecordCoding.decodeRun(Data(try store.getAll(key: object.key)), source: object.key))
                 } else if rest.hasPrefix("drills/"), rest.hasSuffix(".json") {
                     drills.append(try RecordCoding.decodeDrill(Data(try store.getAll(key: object.key)), source: object.key))
+                } else if rest.hasPrefix("verified/"), rest.hasSuffix(".json") {
+                    verifiedIDs.insert(String(rest.dropFirst("verified/".count).dropLast(".json".count)))
                 } else if !rest.contains("/"), rest.hasSuffix(".manifest.json") {
                     let manifest = try loadManifest(key: object.key)
                     manifests[manifest.backupID] = manifest
@@ -71,7 +76,8 @@ public final class Catalog: @unchecked Sendable {
                 completedTime: manifest.completedTime, compressedSize: manifest.compressedSize,
                 uncompressedSize: manifest.uncompressedSize,
                 rows: manifest.tables.reduce(0) { $0 + $1.rows }, tables: manifest.tables.count,
-                verified: drilledIDs.contains(manifest.backupID), drilled: drilledIDs.contains(manifest.backupID)))
+                verified: drilledIDs.contains(manifest.backupID) || verifiedIDs.contains(manifest.backupID),
+                drilled: drilledIDs.contains(manifest.backupID)))
         }
         backups.sort { ($0.completedTime, $0.id) < ($1.completedTime, $1.id) }
         runs.sort { $0.startedAt < $1.startedAt }
@@ -90,6 +96,14 @@ public final class Catalog: @unchecked Sendable {
     public func write(run: RunRecord) throws {
         try store.putSmall(key: Self.runKey(policy: run.policy, runID: run.runID),
                            data: Array(try RecordCoding.encode(run)), ifAbsent: false)
+    }
+
+    /// Records a successful verification (a small JSON marker beside the backup).
+    public func markVerified(policy: String, id: String, bytes: Int64, members: Int) throws {
+        let record: [String: String] = ["backupID": id, "verifiedAt": Timestamp.iso8601Millis(Date()),
+                                        "bytes": "\(bytes)", "members": "\(members)"]
+        let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys, .prettyPrinted])
+        try store.putSmall(key: Self.verifiedKey(policy: policy, id: id), data: Array(data) + [0x0A], ifAbsent: false)
     }
 
     public func write(drill: DrillRecord) throws {

@@ -175,12 +175,15 @@ extension Daemon {
     }
 
     func verifyVerb(_ request: Request, writer: ResponseWriter) throws {
-        let (source, _) = try resolveBackup(request)
+        let (source, policy) = try resolveBackup(request)
         guard let manifest = try LoadService.readManifest(source) else {
             throw DRDError(.notFound, "'\(source.describe)' has no manifest: only drd backups can be verified")
         }
         _ = writer.event(ProgressEvent(phase: "verify", message: "reading \(source.describe)"))
         let report = try ArtifactVerifier.verify(try source.store.get(key: source.key), manifest: manifest, name: source.describe)
+        if let policy {
+            try current.catalog.markVerified(policy: policy, id: manifest.backupID, bytes: report.bytes, members: report.members)
+        }
         _ = writer.result(encoding: VerifyPayload(backupID: manifest.backupID, bytes: report.bytes, members: report.members,
                                                   uncompressedBytes: report.uncompressedBytes))
     }

@@ -29,8 +29,9 @@ enum Render {
 
     static func list(_ l: ListPayload) -> String {
         guard !l.backups.isEmpty else { return "no backups" + (l.problems.isEmpty ? "" : "\n" + l.problems.joined(separator: "\n")) }
-        var out = table(["POLICY", "ID", "DATABASE", "SNAPSHOT", "SIZE", "ROWS", "TABLES", "DRILLED"], l.backups.map { b in
-            [b.policy, b.id, b.database, time(b.snapshotTime), ByteCount.format(b.compressedSize), "\(b.rows)", "\(b.tables)", b.drilled ? "yes" : "no"]
+        var out = table(["POLICY", "ID", "DATABASE", "SNAPSHOT", "SIZE", "ROWS", "TABLES", "VERIFIED", "DRILLED"], l.backups.map { b in
+            [b.policy, b.id, b.database, time(b.snapshotTime), ByteCount.format(b.compressedSize), "\(b.rows)", "\(b.tables)",
+             b.verified ? "yes" : "no", b.drilled ? "yes" : "no"]
         })
         if !l.problems.isEmpty { out += "\n\nproblems:\n" + l.problems.joined(separator: "\n") }
         return out

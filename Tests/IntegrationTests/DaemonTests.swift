@@ -64,6 +64,10 @@ struct DaemonTests {
         #expect(ids.count == 1)
         let id = try #require(ids.first)
 
+        let verify = try daemon.drctl(["verify", id])
+        #expect(verify.status == 0, "verify failed: \(verify.stderr)")
+        #expect(try daemon.drctl(["list", "--json"]).stdout.contains("\"verified\" : true"))
+
         let restore = try daemon.drctl(["restore", id, "staging", "--yes"])
         #expect(restore.status == 0, "restore failed: \(restore.stderr)\n\(daemon.log)")
         #expect(try Compare.contents(staging.conninfo) == Compare.contents(source.conninfo))
