@@ -25,8 +25,10 @@ public struct StoreHistory: Sendable {
 /// `<policy>/runs/<run-id>.json`, `<policy>/drills/<drill-id>.json`.
 public final class Catalog: @unchecked Sendable {
     public let store: any ObjectStore
-    /// Manifests are immutable once written, so they are cached by key.
+    /// Manifests, run and drill records are immutable once written, so they are cached by key:
+    /// a history read costs one listing plus the records written since the last read.
     private let cache = NSCache<NSString, ManifestBox>()
+    private let records = NSCache<NSString, RecordBox>()
 
     public init(store: any ObjectStore) { self.store = store }
 
@@ -48,9 +50,9 @@ public final class Catalog: @unchecked Sendable {
             let rest = object.key.dropFirst(policy.count + 1)
             do {
                 if rest.hasPrefix("runs/"), rest.hasSuffix(".json") {
-                    runs.append(try RecordCoding.decodeRun(Data(try store.getAll(key: object.key)), source: object.key))
+                    runs.append(try record(object.key) { try RecordCoding.decodeRun($0, source: object.key) })
                 } else if rest.hasPrefix("drills/"), rest.hasSuffix(".json") {
-                    drills.append(try RecordCoding.decodeDrill(Data(try store.getAll(key: object.key)), source: object.key))
+                    drills.append(try record(object.key) { try RecordCoding.decodeDrill($0, source: object.key) })
                 } else if rest.hasPrefix("verified/"), rest.hasSuffix(".json") {
                     verifiedIDs.insert(String(rest.dropFirst("verified/".count).dropLast(".json".count)))
                 } else if !rest.contains("/"), rest.hasSuffix(".manifest.json") {
@@ -86,6 +88,14 @@ public final class Catalog: @unchecked Sendable {
                              objects: objects, problems: problems)
     }
 
+    /// A run or drill record, read once.
+    private func record<T>(_ key: String, decode: (Data) throws -> T) throws -> T {
+        if let cached = records.object(forKey: key as NSString)?.value as? T { return cached }
+        let value = try decode(Data(try store.getAll(key: key)))
+        records.setObject(RecordBox(value), forKey: key as NSString)
+        return value
+    }
+
     public func loadManifest(key: String) throws -> Manifest {
         if let cached = cache.object(forKey: key as NSString) { return cached.manifest }
         let manifest = try Manifest.decode(try store.getAll(key: key), source: key)
@@ -119,6 +129,11 @@ public final class Catalog: @unchecked Sendable {
         }
         return nil
     }
+}
+
+final class RecordBox {
+    let value: Any
+    init(_ value: Any) { self.value = value }
 }
 
 final class ManifestBox {

@@ -88,8 +88,14 @@ public final class Daemon: Sendable {
         // DRD_SCHEDULER_PAUSED=1 serves drctl but starts no scheduled work (maintenance windows, tests).
         let paused = environment["DRD_SCHEDULER_PAUSED"] == "1"
         if paused { log.warning("scheduler paused by DRD_SCHEDULER_PAUSED=1: no scheduled backups or drills") }
+        var lastMetrics = Date()
         while !stopping.isCancelled {
             if !paused { scheduleDueWork() }
+            // Data age grows between backups: refresh the textfile every minute, not only after jobs.
+            if Date().timeIntervalSince(lastMetrics) >= 60 {
+                writeMetrics()
+                lastMetrics = Date()
+            }
             _ = wake.wait(timeout: .now() + min(tick, watchdog.map { Double($0.components.seconds) } ?? tick))
             if let notify, watchdog != nil, Date().timeIntervalSince(lastWatchdog) >= 1 {
                 try? notify.send("WATCHDOG=1")
