@@ -232,6 +232,21 @@ struct DaemonTests {
             #expect(text.contains("\"cancelled\""), "\(text)")
         }
     }
+
+    @Test func restoreIntoAServerWithoutTheSourceRolesReportsThem() throws {
+        let (source, staging, daemon) = try startDaemon()
+        defer { daemon.cleanup(); source.drop(); staging.drop() }
+        let role = TestEnv.uniqueName("drd_gone")
+        try source.psql("CREATE ROLE \(role); CREATE TABLE owned_by_gone (x int); ALTER TABLE owned_by_gone OWNER TO \(role); GRANT SELECT ON accounts TO \(role);")
+        #expect(try daemon.drctl(["backup", "app"]).status == 0)
+        let id = try #require(try listIDs(daemon).first)
+        // The role disappears from the server before the restore.
+        try source.psql("REASSIGN OWNED BY \(role) TO postgres; DROP OWNED BY \(role); DROP ROLE \(role);")
+        let restore = try daemon.drctl(["restore", id, "staging", "--yes"])
+        #expect(restore.status == 0, "\(restore.stderr)\n\(daemon.log)")
+        #expect(restore.stdout.contains(role), "the missing role should be reported: \(restore.stdout)")
+        #expect(try Compare.contents(staging.conninfo)["public.owned_by_gone"] != nil)
+    }
 }
 #if canImport(Glibc)
 import Glibc
