@@ -23,7 +23,7 @@ install_deps() {
   if ! command -v swift >/dev/null; then
     echo "swift is not on PATH: install the Swift 6 toolchain (see README.md)" >&2; exit 2
   fi
-  if ! command -v moto_server >/dev/null || ! python3 -c 'import moto, botocore' 2>/dev/null; then
+  if ! command -v moto_server >/dev/null || ! command -v aws >/dev/null || ! python3 -c 'import moto, botocore' 2>/dev/null; then
     log "installing moto[server] and awscli from PyPI"
     python3 -m pip install -q 'moto[server]' awscli botocore
     hash -r
