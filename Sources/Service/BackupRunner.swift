@@ -30,7 +30,7 @@ public enum BackupRunner {
         do {
             manifest = try DumpEngine.run(conninfo: sourceConninfo, store: catalog.store, objectKey: key,
                                           options: options, token: token, progress: progress)
-        } catch let error as DRDError where error.code == .cancelled || token.isCancelled {
+        } catch let error as DRDError where token.isCancelled {
             outcome = .cancelled
             message = error.message
         } catch {

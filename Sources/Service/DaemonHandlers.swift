@@ -39,9 +39,9 @@ extension Daemon {
         case .prune: try pruneVerb(request, writer: writer)
         case .report: try reportVerb(request, writer: writer)
         case .policyCheck:
-            let files = (try request.string("files")).map { $0.split(separator: "\n").map(String.init) } ?? []
-            let diagnostics = ConfigLoader.check(files: files, configPath: configPath, environment: environment)
-            _ = writer.result(["diagnostics": .array(diagnostics.map { .string("\($0)") })])
+            // Checking runs in drctl, as the caller: the daemon never opens paths a client names, and
+            // echoing lines of files it can read (credentials) to a socket-group member would leak them.
+            throw DRDError(.usage, "policy check runs offline", hint: "run 'drctl policy check [FILES]' (no daemon needed)")
         default:
             throw DRDError(.protocolError, "unknown verb '\(request.verb)'")
         }
@@ -113,6 +113,10 @@ extension Daemon {
         }
         guard let backup = try request.string("backup") else { throw DRDError(.usage, "missing BACKUP (an id, a store URL or a file)") }
         if backup.contains("://") {
+            guard backup.lowercased().hasPrefix("s3://") else {
+                throw DRDError(.usage, "the daemon does not open '\(backup)' on a client's behalf",
+                               hint: "name a local file without file:// so drctl opens it and passes it, or use a backup id or an s3:// URL")
+            }
             let settings = try StoreBridge.settings(rt.config.daemon.store)
             return (try Targets.resolve(backup, environment: environment, settings: settings), nil)
         }
@@ -150,10 +154,8 @@ extension Daemon {
             try server.withLock { $0 }?.authorizer.check(.protectedRestore, peer: peer)
         }
         let (source, policy) = try resolveBackup(request)
-        let job = try jobs.start(kind: "restore", policy: nil, requestedBy: who)
+        let job = try jobs.start(kind: "restore", policy: nil, requestedBy: who, parent: request.cancellation)
         defer { jobs.finish(job.id) }
-        let watcher = link(request.cancellation, to: job.token)
-        defer { watcher.stop() }
         var restore = SafeRestoreRequest(targetConninfo: env.database)
         restore.table = try request.string("table")
         restore.checks = policy.flatMap { rt.config.policy(named: $0)?.drillChecks } ?? []
@@ -194,6 +196,10 @@ extension Daemon {
         var asOf = Date()
         if let text = try request.string("as_of") {
             guard let date = Timestamp.parse(text) else { throw DRDError(.usage, "invalid --as-of '\(text)': expected an ISO 8601 time") }
+            // Judging retention as of a future time deletes what is still inside the real window.
+            guard dryRun || date <= Date() else {
+                throw DRDError(.usage, "--as-of in the future is only allowed with --dry-run", hint: "preview the plan with --dry-run")
+            }
             asOf = date
         }
         var policies = rt.config.policies

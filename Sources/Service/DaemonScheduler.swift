@@ -72,7 +72,7 @@ extension Daemon {
         guard let env = rt.config.daemon.environment(named: policy.source) else {
             throw DRDError(.config, "policy '\(policyName)' names environment '\(policy.source)', which is not configured")
         }
-        let job = try jobs.start(kind: "backup", policy: policyName, requestedBy: requestedBy)
+        let job = try jobs.start(kind: "backup", policy: policyName, requestedBy: requestedBy, parent: cancel)
         states.withLock { $0[policyName, default: PolicyState()].running = true }
         defer {
             jobs.finish(job.id)
@@ -80,8 +80,6 @@ extension Daemon {
             writeMetrics()
             wake.signal()
         }
-        let watcher = cancel.map { link($0, to: job.token) }
-        defer { watcher?.stop() }
         let outcome = BackupRunner.run(policy: policyName, sourceConninfo: env.database, jobs: policy.jobs,
                                        compressLevel: policy.compressLevel, catalog: rt.catalog, token: job.token) { [self] p in
             jobs.update(job.id) {
@@ -122,15 +120,13 @@ extension Daemon {
         guard let newest = history.backups.last, let manifest = history.manifest(for: newest.id) else {
             throw DRDError(.notFound, "policy '\(policyName)' has no committed backup to drill yet", hint: "run drctl backup \(policyName) first")
         }
-        let job = try jobs.start(kind: "drill", policy: policyName, requestedBy: requestedBy)
+        let job = try jobs.start(kind: "drill", policy: policyName, requestedBy: requestedBy, parent: cancel)
         states.withLock { $0[policyName, default: PolicyState()].drilling = true }
         defer {
             jobs.finish(job.id)
             refreshState(policyName, catalog: rt.catalog)
             writeMetrics()
         }
-        let watcher = cancel.map { link($0, to: job.token) }
-        defer { watcher?.stop() }
         jobs.update(job.id) { $0.phase = "restoring" }
         return try DrillRunner.run(policy: policyName, manifest: manifest, targetConninfo: target.database,
                                    checks: policy.drillChecks, catalog: rt.catalog, token: job.token)
@@ -197,25 +193,4 @@ extension Daemon {
     func metricsText() throws -> String {
         ComplianceMetrics.exposition(try complianceHistories(), now: Date()).text
     }
-
-    /// Cancels `job` when `request` is cancelled (client gone), polling both.
-    func link(_ request: CancellationToken, to job: CancellationToken) -> TokenLink {
-        TokenLink(from: request, to: job)
-    }
-}
-
-/// Forwards one cancellation token to another until stopped.
-final class TokenLink: @unchecked Sendable {
-    private let done = CancellationToken()
-    init(from: CancellationToken, to: CancellationToken) {
-        let done = self.done
-        let thread = Thread {
-            while !done.isCancelled {
-                if from.isCancelled { to.cancel(from.reason); return }
-                Thread.sleep(forTimeInterval: 0.1)
-            }
-        }
-        thread.start()
-    }
-    func stop() { done.cancel() }
 }

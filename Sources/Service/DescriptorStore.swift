@@ -18,14 +18,17 @@ public final class DescriptorStore: ObjectStore, @unchecked Sendable {
     public static let objectKey = "backup.sql.gz"
     public static let manifestKey = "backup.manifest.json"
 
-    /// Takes ownership of `fd`. `manifest` is the sidecar's bytes, read by the client.
+    /// Works on its own duplicate of `fd` (the control server closes the received descriptor when
+    /// the request ends). `manifest` is the sidecar's bytes, read by the client.
     public init(fd: Int32, name: String, manifest: [UInt8]? = nil) throws {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw DRDError.posix("unable to stat the passed file '\(name)'", errno: errno) }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
-            throw DRDError(.usage, "'\(name)' is not a regular file")
+            throw DRDError(.usage, "'\(name)' is not a regular file", hint: "restores read members by offset: pass a file, not a pipe")
         }
-        self.fd = fd
+        let own = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        guard own >= 0 else { throw DRDError.posix("unable to duplicate the passed file '\(name)'", errno: errno) }
+        self.fd = own
         self.name = name
         self.size = Int64(st.st_size)
         self.manifest = manifest

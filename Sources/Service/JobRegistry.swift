@@ -31,8 +31,10 @@ public final class JobRegistry: Sendable {
 
     /// Registers a job, or throws `.conflict` when the same kind already runs for the policy or the
     /// global limit is reached.
-    public func start(kind: String, policy: String?, requestedBy: String? = nil) throws -> (id: String, token: CancellationToken) {
-        let token = CancellationToken()
+    /// `parent` (a client request's token) cancels the job too, e.g. when drctl goes away.
+    public func start(kind: String, policy: String?, requestedBy: String? = nil,
+                      parent: CancellationToken? = nil) throws -> (id: String, token: CancellationToken) {
+        let token = parent?.child() ?? CancellationToken()
         let id = "\(kind)-\(Hex.encode(Digest.randomBytes(4)))"
         try jobs.withLock { jobs in
             if let policy, let running = jobs.values.first(where: { $0.info.kind == kind && $0.info.policy == policy }) {

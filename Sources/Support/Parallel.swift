@@ -36,20 +36,33 @@ public enum Parallel {
 }
 
 /// A flag checked by long-running work; set by SIGTERM, `drctl cancel`, or a failing sibling.
+///
+/// A child token (`child()`) is cancelled with its parent but can also be cancelled alone: parallel
+/// workers share a child, so one worker's failure stops its siblings without marking the caller's
+/// job as cancelled (the real error is reported, not "cancelled").
 public final class CancellationToken: Sendable {
     private let flag = Atomic<Bool>(false)
     private let reasonBox = Mutex<String?>(nil)
+    private let parent: CancellationToken?
 
-    public init() {}
+    public init() { parent = nil }
+
+    private init(parent: CancellationToken) { self.parent = parent }
+
+    /// A token cancelled when this one is, or on its own.
+    public func child() -> CancellationToken { CancellationToken(parent: self) }
 
     public func cancel(_ reason: String = "cancelled") {
         reasonBox.withLock { if $0 == nil { $0 = reason } }
         flag.store(true, ordering: .releasing)
     }
 
-    public var isCancelled: Bool { flag.load(ordering: .acquiring) }
+    public var isCancelled: Bool { flag.load(ordering: .acquiring) || (parent?.isCancelled ?? false) }
 
-    public var reason: String { reasonBox.withLock { $0 } ?? "cancelled" }
+    public var reason: String {
+        if let own = reasonBox.withLock({ $0 }) { return own }
+        return parent?.reason ?? "cancelled"
+    }
 
     /// Throws `.cancelled` if cancellation was requested.
     public func check() throws {

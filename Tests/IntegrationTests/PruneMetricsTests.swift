@@ -39,18 +39,35 @@ struct PruneMetricsTests {
         #expect(today.status == 0, "\(today.stderr)")
         #expect(try backups(daemon).count == 3)
 
-        // Ten days on: the newest stays (newest backup, min_keep 1), the two older ones go.
+        // Ten days on (dry run): the newest stays (newest backup, min_keep 1), the two older ones go.
         let later = Timestamp.iso8601(Date().addingTimeInterval(10 * 86_400))
         let plan = try daemon.drctl(["prune", "app", "--dry-run", "--as-of", later, "--json"])
         #expect(plan.status == 0, "\(plan.stderr)")
         #expect(plan.stdout.components(separatedBy: "\"delete\"").count - 1 == 2, "\(plan.stdout)")
         #expect(try backups(daemon).count == 3, "--dry-run must not delete")
-        let applied = try daemon.drctl(["prune", "app", "--as-of", later])
+        // Applying a plan judged in the future is refused: it would delete inside the real window.
+        #expect(try daemon.drctl(["prune", "app", "--as-of", later]).status == 2)
+
+        // Age the two older backups by rewriting their manifests' times, then prune for real.
+        let store = daemon.dir.appendingPathComponent("store/app")
+        let old = Timestamp.iso8601Millis(Date().addingTimeInterval(-10 * 86_400))
+        for id in ids.dropFirst() {  // list is newest first
+            let url = store.appendingPathComponent("\(id).manifest.json")
+            var text = try String(contentsOf: url, encoding: .utf8)
+            text = text.replacingOccurrences(of: #""snapshotTime" : "[^"]*""#, with: "\"snapshotTime\" : \"\(old)\"", options: .regularExpression)
+            text = text.replacingOccurrences(of: #""completedTime" : "[^"]*""#, with: "\"completedTime\" : \"\(old)\"", options: .regularExpression)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+        // The daemon caches manifests (immutable in real life): a reload starts a fresh catalog.
+        kill(daemon.process.processIdentifier, SIGHUP)
+        let deadline = Date().addingTimeInterval(10)
+        while !daemon.log.contains("configuration reloaded") && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        let applied = try daemon.drctl(["prune", "app"])
         #expect(applied.status == 0, "\(applied.stderr)")
         let left = try backups(daemon)
-        #expect(left == [ids[0]], "left: \(left)")  // list is newest first
-        let files = try FileManager.default.contentsOfDirectory(atPath: daemon.dir.appendingPathComponent("store/app").path)
-        #expect(files.filter { $0.hasSuffix(".sql.gz") }.count == 1, "\(files)")
+        #expect(left == [ids[0]], "left: \(left)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: store.path)
+        #expect(files.filter { $0.hasSuffix(".sql.gz") || $0.hasSuffix(".manifest.json") }.count == 2, "\(files)")
     }
 
     @Test func metricsEndpointServesTheExposition() throws {
@@ -74,3 +91,7 @@ struct PruneMetricsTests {
         }
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -143,6 +143,9 @@ public enum DumpEngine {
         let sink = SerialAppender(writer: writer)
         let jobs = min(options.jobs, max(ordered.count, 1))
         let shared = UncheckedBox((snapshot, ordered))
+        // Workers share a child token: a failing worker stops its siblings without making the
+        // caller's token (the job) look cancelled, so the real error is what gets reported.
+        let token = token.child()
 
         try Parallel.run(jobs, token: token) { index in
             let (snapshot, ordered) = shared.value
