@@ -88,6 +88,7 @@ public enum SafeRestore {
         }
         if let owner = existing?.string("owner") {
             try admin.execute("ALTER DATABASE \(Connection.quoteIdentifier(scratch)) OWNER TO \(Connection.quoteIdentifier(owner))")
+            try DatabaseSettings.copy(from: target, to: scratch, admin: admin)
         }
         try token.check()
         try swap(admin: admin, conninfo: request.targetConninfo, target: target, scratch: scratch, suffix: suffix,
@@ -110,6 +111,26 @@ public enum SafeRestore {
         let target = try Connection(conninfo: targetConninfo, applicationName: "drd restore")
         defer { target.close() }
         for conn in [source, target] { try conn.execute("SET client_encoding = 'UTF8'") }
+        // Refuse what DELETE + COPY cannot replace faithfully: rows of child tables (inheritance,
+        // partitions) and foreign keys that would cascade into other tables.
+        let shape = try target.query("""
+            SELECT c.relkind::text AS kind,
+                   EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent = c.oid) AS has_children,
+                   (SELECT pg_catalog.string_agg(con.conrelid::pg_catalog.regclass::text, ', ')
+                      FROM pg_catalog.pg_constraint con
+                     WHERE con.confrelid = c.oid AND con.contype = 'f' AND con.confdeltype IN ('c', 'n', 'd')) AS cascades
+            FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.regclass
+            """, [qualified]).records.first
+        if let shape {
+            if shape.string("kind") == "p" || shape.bool("has_children") {
+                throw DRDError(.usage, "--table \(table): the table has partitions or child tables; a one-table restore would not replace their rows",
+                               hint: "restore the whole backup, or one partition at a time")
+            }
+            if let cascades = shape["cascades"] {
+                throw DRDError(.usage, "--table \(table): foreign keys ON DELETE CASCADE/SET NULL/SET DEFAULT in \(cascades) would change those tables",
+                               hint: "restore the whole backup instead")
+            }
+        }
         let columns = try source.scalar("""
             SELECT pg_catalog.string_agg(pg_catalog.quote_ident(attname), ', ' ORDER BY attnum)
             FROM pg_catalog.pg_attribute WHERE attrelid = $1::pg_catalog.regclass AND attnum > 0
@@ -118,7 +139,7 @@ public enum SafeRestore {
         try target.execute("BEGIN")
         do {
             try target.execute("LOCK TABLE \(qualified) IN ACCESS EXCLUSIVE MODE")
-            try target.execute("DELETE FROM \(qualified)")
+            try target.execute("DELETE FROM ONLY \(qualified)")
             let rows = try target.copyIn("COPY \(qualified) (\(columns)) FROM STDIN") { writer in
                 try source.copyOut("COPY \(qualified) (\(columns)) TO STDOUT") { row in
                     try writer.write(row)
@@ -173,8 +194,20 @@ public enum SafeRestore {
             }
             try admin.execute("ALTER DATABASE \(Connection.quoteIdentifier(scratch)) RENAME TO \(t)")
         } catch {
-            if renamed { _ = try? admin.execute("ALTER DATABASE \(o) RENAME TO \(t)") }
-            _ = try? admin.execute("ALTER DATABASE \(t) ALLOW_CONNECTIONS true")
+            var restored = true
+            if renamed {
+                do { try admin.execute("ALTER DATABASE \(o) RENAME TO \(t)") } catch { restored = false }
+            }
+            guard restored else {
+                throw DRDError(.query, "unable to swap the restored database into place: \(error); the previous database is now named \(old) and does not accept connections",
+                               hint: "rename it back: ALTER DATABASE \(o) RENAME TO \(t); ALTER DATABASE \(t) ALLOW_CONNECTIONS true")
+            }
+            do {
+                try admin.execute("ALTER DATABASE \(t) ALLOW_CONNECTIONS true")
+            } catch {
+                throw DRDError(.query, "the restored database could not be swapped in and \(target) still refuses connections: \(error)",
+                               hint: "run ALTER DATABASE \(t) ALLOW_CONNECTIONS true")
+            }
             throw DRDError(.query, "unable to swap the restored database into place: \(error); \(target) was left as it was")
         }
         ScratchDatabase.drop(old, admin: admin, conninfo: conninfo, log: log)

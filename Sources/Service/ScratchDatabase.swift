@@ -21,7 +21,13 @@ enum ScratchDatabase {
             conn.close()
         }
         do {
-            try admin.execute("DROP DATABASE IF EXISTS \(Connection.quoteIdentifier(name)) WITH (FORCE)")
+            if admin.serverVersionNum >= 130000 {
+                try admin.execute("DROP DATABASE IF EXISTS \(Connection.quoteIdentifier(name)) WITH (FORCE)")
+            } else {
+                // WITH (FORCE) is PostgreSQL 13+: end the sessions first.
+                _ = try admin.query("SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity WHERE datname = $1", [name])
+                try admin.execute("DROP DATABASE IF EXISTS \(Connection.quoteIdentifier(name))")
+            }
         } catch {
             log.warning("unable to drop scratch database; drop it by hand", [("database", name), ("error", "\(error)")])
         }

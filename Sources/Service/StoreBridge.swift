@@ -11,18 +11,12 @@ enum StoreBridge {
         return try Store.open(url: config.url, settings: try settings(config), environment: environment)
     }
 
-    /// `[store]` settings (endpoint, region, addressing, encryption) as the Storage module takes them;
-    /// also used for object URLs named on the command line, so they reach the same endpoint.
+    /// Every `[store]` key (endpoint, region, addressing, encryption, profile, part_size,
+    /// upload_concurrency, equal_parts, literal credentials) as the Storage module takes them, parsed
+    /// by `StoreSettings.fromConfig`; also used for object URLs named on the command line, so they
+    /// reach the same endpoint with the same credentials.
     static func settings(_ config: StoreConfig?) throws -> StoreSettings {
-        var settings = StoreSettings()
-        guard let config else { return settings }
-        settings.region = config.region
-        settings.endpoint = config.endpoint
-        settings.pathStyle = config.pathStyle
-        settings.storageClass = config.storageClass
-        if let sse = config.sse {
-            settings.sse = try ServerSideEncryption.parse(sse.rawValue, kmsKeyID: config.sseKMSKeyID)
-        }
-        return settings
+        guard let config else { return StoreSettings() }
+        return try StoreSettings.fromConfig(config.settingValues)
     }
 }

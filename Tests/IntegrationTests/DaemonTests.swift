@@ -68,8 +68,14 @@ struct DaemonTests {
         #expect(verify.status == 0, "verify failed: \(verify.stderr)")
         #expect(try daemon.drctl(["list", "--json"]).stdout.contains("\"verified\" : true"))
 
+        // Database-level privileges and settings are not in a dump: the swap must carry them over.
+        try staging.psql("REVOKE CONNECT, TEMPORARY ON DATABASE \(staging.name) FROM PUBLIC; ALTER DATABASE \(staging.name) SET work_mem = '8MB'")
         let restore = try daemon.drctl(["restore", id, "staging", "--yes"])
         #expect(restore.status == 0, "restore failed: \(restore.stderr)\n\(daemon.log)")
+        let admin = try Connection(conninfo: try #require(TestEnv.pgConninfo))
+        defer { admin.close() }
+        #expect(try admin.scalar("SELECT has_database_privilege('public', $1, 'CONNECT')", [staging.name]) == "f")
+        #expect(try admin.scalar("SELECT array_to_string(setconfig, ',') FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = $1", [staging.name]) == "work_mem=8MB")
         #expect(try Compare.contents(staging.conninfo) == Compare.contents(source.conninfo))
         #expect(try Compare.schema(staging.conninfo) == Compare.schema(source.conninfo))
 
