@@ -31,6 +31,18 @@ public struct ConfigDiagnostic: Sendable, Equatable, Codable, CustomStringConver
 
     public var isError: Bool { severity == .error }
 
+    /// `1 error, 2 warnings`, `1 warning`, or `no problems` — counted and pluralised for summaries
+    /// such as drctl's `ok: drd.conf (1 warning)`.
+    public static func summary(_ diagnostics: [ConfigDiagnostic]) -> String {
+        let errors = diagnostics.filter(\.isError).count
+        let warnings = diagnostics.count - errors
+        func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+        var parts: [String] = []
+        if errors > 0 { parts.append(count(errors, "error")) }
+        if warnings > 0 { parts.append(count(warnings, "warning")) }
+        return parts.isEmpty ? "no problems" : parts.joined(separator: ", ")
+    }
+
     /// `policies/x.conf:7: invalid schedule 'dialy 03:00': expected ...` — with `(hint: ...)` appended
     /// when there is one, and `warning:` before warnings; one line, as compilers print.
     public var description: String {

@@ -11,9 +11,13 @@ public enum ConfigLoader {
 
     /// Loads `configPath` and its policies. Throws a `.config` error naming the first problem and
     /// how many more there are; warnings are returned in `LoadedConfig.warnings`.
+    ///
+    /// `groupExists` decides whether `admin_group`/`operator_group`/`socket_group` name real groups
+    /// (this host's groups by default; tests inject their own).
     public static func load(configPath: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-                            now: Date = Date()) throws -> LoadedConfig {
-        let (loaded, diagnostics) = evaluate(configPath: configPath, environment: environment, now: now)
+                            now: Date = Date(), groupExists: (String) -> Bool = HostGroups.exists) throws -> LoadedConfig {
+        let (loaded, diagnostics) = evaluate(configPath: configPath, environment: environment, now: now,
+                                             groupExists: groupExists)
         let errors = diagnostics.filter(\.isError)
         if let first = errors.first {
             let more = errors.count > 1 ? " (and \(errors.count - 1) more)" : ""
@@ -25,11 +29,11 @@ public enum ConfigLoader {
     }
 
     /// Everything `load` finds, without throwing: the configuration when there is no error, and all diagnostics.
-    public static func evaluate(configPath: String, environment: [String: String],
-                                now: Date = Date()) -> (LoadedConfig?, [ConfigDiagnostic]) {
+    public static func evaluate(configPath: String, environment: [String: String], now: Date = Date(),
+                                groupExists: (String) -> Bool = HostGroups.exists) -> (LoadedConfig?, [ConfigDiagnostic]) {
         var diagnostics: [ConfigDiagnostic] = []
         guard let ini = parseFile(configPath, environment: environment, into: &diagnostics) else { return (nil, diagnostics) }
-        let (daemon, daemonProblems) = DaemonConfigReader.read(ini)
+        let (daemon, daemonProblems) = DaemonConfigReader.read(ini, groupExists: groupExists)
         diagnostics += daemonProblems
         if daemon.store == nil, ini.section("store") == nil {
             diagnostics.append(.init(file: configPath, line: 0, "missing [store] section",
@@ -46,7 +50,10 @@ public enum ConfigLoader {
         }
         diagnostics += crossCheck(policies: policies, daemon: daemon)
         if files.isEmpty, !diagnostics.contains(where: \.isError) {
-            diagnostics.append(.init(file: configPath, line: 0, "no policies in '\(daemon.policyDirectory)'",
+            // Point at policy_dir, else [daemon], else line 1: warnings always carry a line.
+            let at = ini.section("daemon")?.first("policy_dir")?.location ?? ini.section("daemon")?.location
+                ?? SourceLocation(file: configPath, line: 1)
+            diagnostics.append(.init(at, "no policies in '\(daemon.policyDirectory)'",
                                      hint: "the daemon will run but back nothing up", severity: .warning))
         }
         let hasError = diagnostics.contains(where: \.isError)
@@ -61,12 +68,12 @@ public enum ConfigLoader {
     /// the files, else against `configPath` when it exists; if there is none, a warning says so.
     public static func check(files: [String], configPath: String? = ConfigLoader.defaultConfigPath,
                              environment: [String: String] = ProcessInfo.processInfo.environment,
-                             now: Date = Date()) -> [ConfigDiagnostic] {
+                             now: Date = Date(), groupExists: (String) -> Bool = HostGroups.exists) -> [ConfigDiagnostic] {
         if files.isEmpty {
             guard let configPath else {
                 return [.init(file: "drctl", line: 0, "no files to check", hint: "name policy files or --config FILE")]
             }
-            return evaluate(configPath: configPath, environment: environment, now: now).1
+            return evaluate(configPath: configPath, environment: environment, now: now, groupExists: groupExists).1
         }
         var diagnostics: [ConfigDiagnostic] = []
         var daemon: DaemonConfig?
@@ -76,7 +83,7 @@ public enum ConfigLoader {
             let isPolicy = ini.sections.contains { $0.name == "policy" }
             let isDaemon = ini.sections.contains { ["daemon", "store"].contains($0.name) || $0.name.hasPrefix("environment.") }
             if isDaemon && !isPolicy {
-                let (config, problems) = DaemonConfigReader.read(ini)
+                let (config, problems) = DaemonConfigReader.read(ini, groupExists: groupExists)
                 diagnostics += problems
                 if daemon != nil {
                     diagnostics.append(.init(file: file, line: 0, "more than one daemon configuration given",
@@ -93,16 +100,16 @@ public enum ConfigLoader {
         if daemon == nil, let configPath, FileManager.default.fileExists(atPath: configPath) {
             var problems: [ConfigDiagnostic] = []
             if let ini = parseFile(configPath, environment: environment, into: &problems) {
-                let (config, more) = DaemonConfigReader.read(ini)
+                let (config, more) = DaemonConfigReader.read(ini, groupExists: groupExists)
                 problems += more
                 daemon = config
             }
             diagnostics += problems.filter(\.isError)
         }
-        if daemon == nil, !policies.isEmpty {
-            diagnostics.append(.init(file: files[0], line: 0,
-                                     "environment references not checked: no daemon configuration given",
-                                     hint: "pass drd.conf too, e.g. 'drctl policy check drd.conf \(files[0])'",
+        if daemon == nil, let first = policies.first {
+            let at = first.keyLocations["source"] ?? first.keyLocations["name"] ?? SourceLocation(file: first.file, line: 1)
+            diagnostics.append(.init(at, "environment references not checked: no daemon configuration given",
+                                     hint: "pass drd.conf too: drctl policy check drd.conf \(first.file)",
                                      severity: .warning))
         }
         diagnostics += crossCheck(policies: policies, daemon: daemon)
@@ -121,7 +128,7 @@ public enum ConfigLoader {
     }
 
     /// Checks that need several files: unique policy names, environments that exist, drill targets
-    /// that are safe to overwrite.
+    /// that are not protected and not the source's server.
     static func crossCheck(policies: [Policy], daemon: DaemonConfig?) -> [ConfigDiagnostic] {
         var diagnostics: [ConfigDiagnostic] = []
         var byName: [String: Policy] = [:]
@@ -148,11 +155,11 @@ public enum ConfigLoader {
                 let at = policy.keyLocations["drill_target"] ?? nameAt
                 if let env = daemon.environment(named: target) {
                     if env.protected {
-                        diagnostics.append(.init(at, "drill_target '\(target)' is a protected environment: a drill drops and recreates its target database, so drd never drills into a protected one",
-                                                 hint: "drill into a scratch environment (protected = false), e.g. staging"))
+                        diagnostics.append(.init(at, "drill_target '\(target)' is a protected environment: a drill creates a scratch drd_drill_* database on its target's server and drops it afterwards, so drd never drills on a protected server",
+                                                 hint: "drill into a non-protected environment such as staging, whose role has CREATEDB"))
                     } else if let source = daemon.environment(named: policy.source), source.database == env.database {
-                        diagnostics.append(.init(at, "drill_target '\(target)' has the same database as source '\(policy.source)': a drill would overwrite the source",
-                                                 hint: "point the drill target at a scratch database"))
+                        diagnostics.append(.init(at, "drill_target '\(target)' has the same database as source '\(policy.source)': the drill's scratch drd_drill_* database would load the source's server",
+                                                 hint: "point the drill target at another server, e.g. staging, whose role has CREATEDB"))
                     }
                 } else {
                     let hint = Suggest.closest(to: target, in: known).map { "did you mean '\($0)'?" }

@@ -167,7 +167,7 @@ public struct IniFile: Sendable, Equatable {
                 }
                 guard let value = environment[name] else {
                     return .failure(.init(message: "environment variable '\(name)' is not set",
-                                          hint: "set \(name) in the daemon's environment (e.g. Environment= in drd.service) or write $${ for a literal '${'"))
+                                          hint: "set \(name) in the daemon's environment, e.g. with Environment= in drd.service, or write $${ for a literal '${'"))
                 }
                 out += value
                 i = close + 1

@@ -16,6 +16,11 @@ public struct DaemonConfig: Sendable, Equatable {
     public var policyDirectory: String
     /// Group whose members may run protected restores besides root (`admin_group`).
     public var adminGroup: String?
+    /// Group whose members may run every mutating verb except protected restores (`operator_group`).
+    public var operatorGroup: String?
+    /// Group owning the control socket (`socket_group`). nil = not set: the daemon then uses
+    /// `DRD_SOCKET_GROUP`, else `drd` when that group exists.
+    public var socketGroup: String?
     /// node_exporter textfile to write metrics to (`metrics_textfile`, ends in `.prom`).
     public var metricsTextfile: String?
     /// HTTP endpoint for `/metrics` (`metrics_listen`, `host:port`).
@@ -27,13 +32,16 @@ public struct DaemonConfig: Sendable, Equatable {
     public init(file: String? = nil, socketPath: String = DaemonConfig.defaultSocket,
                 stateDirectory: String = DaemonConfig.defaultStateDirectory,
                 policyDirectory: String = DaemonConfig.defaultPolicyDirectory,
-                adminGroup: String? = nil, metricsTextfile: String? = nil, metricsListen: ListenAddress? = nil,
+                adminGroup: String? = nil, operatorGroup: String? = nil, socketGroup: String? = nil,
+                metricsTextfile: String? = nil, metricsListen: ListenAddress? = nil,
                 store: StoreConfig? = nil, environments: [EnvironmentConfig] = []) {
         self.file = file
         self.socketPath = socketPath
         self.stateDirectory = stateDirectory
         self.policyDirectory = policyDirectory
         self.adminGroup = adminGroup
+        self.operatorGroup = operatorGroup
+        self.socketGroup = socketGroup
         self.metricsTextfile = metricsTextfile
         self.metricsListen = metricsListen
         self.store = store
@@ -78,7 +86,17 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// `[store]`: where backups go. Unset fields fall back to the standard AWS variables at run time.
-public struct StoreConfig: Sendable, Equatable {
+///
+/// The commonly validated keys are typed fields; `values` keeps every `[store]` key as set (after
+/// `${VAR}` expansion), including profile, part_size, upload_concurrency, equal_parts and the
+/// optional literal credentials, for the Storage module's `StoreSettings.fromConfig`.
+/// `description` never shows secret_access_key or session_token.
+public struct StoreConfig: Sendable, Equatable, CustomStringConvertible {
+    /// Keys whose values are secrets: never printed, and warned about when written literally.
+    public static let secretKeys: Set<String> = ["secret_access_key", "session_token"]
+    /// The keys held in typed fields; `settingValues` takes them from the fields.
+    static let typedKeys = ["url", "region", "endpoint", "path_style", "sse", "sse_kms_key_id", "storage_class"]
+
     public enum Encryption: String, Sendable, Equatable, CaseIterable {
         case aes256 = "AES256"
         case kms = "aws:kms"
@@ -95,9 +113,12 @@ public struct StoreConfig: Sendable, Equatable {
     public var sseKMSKeyID: String?
     /// e.g. `STANDARD_IA`; nil means the bucket default.
     public var storageClass: String?
+    /// Every `[store]` key as set in the file (after `${VAR}` expansion; empty values left out).
+    public var values: [String: String]
 
     public init(url: String, region: String? = nil, endpoint: String? = nil, pathStyle: Bool? = nil,
-                sse: Encryption? = nil, sseKMSKeyID: String? = nil, storageClass: String? = nil) {
+                sse: Encryption? = nil, sseKMSKeyID: String? = nil, storageClass: String? = nil,
+                values: [String: String] = [:]) {
         self.url = url
         self.region = region
         self.endpoint = endpoint
@@ -105,6 +126,29 @@ public struct StoreConfig: Sendable, Equatable {
         self.sse = sse
         self.sseKMSKeyID = sseKMSKeyID
         self.storageClass = storageClass
+        self.values = values
+    }
+
+    /// The key/values to hand to `StoreSettings.fromConfig`: `values`, with the typed keys taken
+    /// from the (validated, normalised) typed fields so both always agree.
+    public var settingValues: [String: String] {
+        var out = values
+        for key in Self.typedKeys { out[key] = nil }
+        out["url"] = url
+        out["region"] = region
+        out["endpoint"] = endpoint
+        out["path_style"] = pathStyle.map { $0 ? "true" : "false" }
+        out["sse"] = sse?.rawValue
+        out["sse_kms_key_id"] = sse == .kms ? sseKMSKeyID : nil
+        out["storage_class"] = storageClass
+        return out
+    }
+
+    /// The settings with secrets masked, so a logged configuration never leaks them.
+    public var description: String {
+        let shown = settingValues.sorted { $0.key < $1.key }
+            .map { "\($0.key)=\(Self.secretKeys.contains($0.key) ? "<redacted>" : $0.value)" }
+        return "StoreConfig(\(shown.joined(separator: ", ")))"
     }
 }
 

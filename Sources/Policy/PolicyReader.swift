@@ -66,7 +66,7 @@ enum PolicyReader {
         }
         let drillTarget = r.optional("drill_target")?.value
         if drillSchedule != nil, drillTarget == nil, let e = r.entry("drill_schedule") {
-            r.error(e, "drill_schedule is set but drill_target is not", hint: "add 'drill_target = staging' (a non-protected environment)")
+            r.error(e, "drill_schedule is set but drill_target is not", hint: "add drill_target naming a non-protected environment, e.g. 'drill_target = staging'")
         }
         var checks: [String] = []
         for e in section.all("drill_check") where !e.isUnresolved {
@@ -77,8 +77,8 @@ enum PolicyReader {
             }
         }
         if let source, let target = drillTarget, source.value == target, let e = r.entry("drill_target") {
-            r.error(e, "drill_target '\(target)' is the policy's source: a drill replaces the target's database",
-                    hint: "drill into a scratch environment such as staging")
+            r.error(e, "drill_target '\(target)' is the policy's source: a drill creates a scratch drd_drill_* database on its target's server and drops it afterwards, which would load the source's server",
+                    hint: "drill into another environment such as staging, whose role has CREATEDB")
         }
 
         // The RPO-by-design check: the longest gap between scheduled runs must fit in the RPO.

@@ -46,7 +46,7 @@ struct SectionReader {
     mutating func required(_ key: String, what: String) -> IniEntry? {
         guard let e = entry(key) else {
             diagnostics.append(.init(section.location, "missing required key '\(key)' in [\(section.name)]",
-                                     hint: "add '\(key) = ...' (\(what))"))
+                                     hint: "add '\(key) = ...': \(what)"))
             return nil
         }
         if e.isUnresolved { return nil }

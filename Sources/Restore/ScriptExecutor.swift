@@ -80,6 +80,11 @@ public final class ScriptExecutor {
 
     private func execute(_ statement: ScriptStatement, lexer: ScriptLexer, result: inout ScriptResult) throws {
         if statement.text == ";" { return }  // an empty statement: psql sends nothing useful
+        // Refuse before running: a DROP DATABASE from --create --clean output would hit the live
+        // database the script names long before its \connect line is refused.
+        if !options.allowConnect, let command = ScriptGuard.clusterCommand(statement.text) {
+            throw ScriptGuard.refusal(command, name: options.name, line: statement.line)
+        }
         if statement.isCopyFromStdin {
             try copy(statement, lexer: lexer, result: &result)
             return

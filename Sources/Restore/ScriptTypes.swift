@@ -12,7 +12,9 @@ public struct ScriptOptions: Sendable {
     /// to a cluster that has some of its roles; reported in `ScriptResult.skipped`.
     public var skipExistingRoles = false
     /// Follows `\connect db` (pg_dump `--create` output) by reconnecting to that database on the
-    /// same server; when false, `\connect` to another database is an error.
+    /// same server; when false, `\connect` to another database is an error, and so is any
+    /// cluster-level statement (`DROP/CREATE/ALTER DATABASE`, `ALTER SYSTEM`, `DROP ROLE`,
+    /// `DROP TABLESPACE`), refused before it runs.
     public var allowConnect = false
     /// Checked between statements and between batches of COPY rows.
     public var token: CancellationToken?

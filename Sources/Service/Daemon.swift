@@ -29,6 +29,8 @@ public final class Daemon: Sendable {
     let jobs: JobRegistry
     let states = Mutex<[String: PolicyState]>([:])
     let lastErrors = Mutex<[String: String]>([:])
+    /// Whether each policy's most recent drill passed (nil: never drilled).
+    let drillOutcomes = Mutex<[String: Bool]>([:])
     let stopping = CancellationToken()
     let wake = DispatchSemaphore(value: 0)
     let startedAt = Date()
@@ -47,6 +49,7 @@ public final class Daemon: Sendable {
         jobs = JobRegistry(limit: max(limit, 1))
         tick = TimeInterval(environment["DRD_SCHEDULER_TICK"] ?? "") ?? 15
         for warning in config.warnings { log.warning("\(warning)") }
+        _ = try makeAuthorizer(config)  // unknown groups fail here, so `drd --check` reports them
     }
 
     var current: Runtime { runtime.withLock { $0 } }
@@ -54,8 +57,7 @@ public final class Daemon: Sendable {
     /// Runs until SIGTERM/SIGINT; returns the process exit status.
     public func run() throws -> Int32 {
         let config = current.config
-        let authorizer = try Authorizer.resolving(socketGroup: socketGroup(config), mutatingGroups: [],
-                                              adminGroup: config.daemon.adminGroup)
+        let authorizer = try makeAuthorizer(config)
         var options = ControlServerOptions(path: config.daemon.socketPath, group: socketGroup(config))
         options.verbs = Verb.builtin
         let control = ControlServer(options: options, authorizer: authorizer, logger: Logger("control")) { [self] request, peer, writer in
@@ -125,13 +127,9 @@ public final class Daemon: Sendable {
         do {
             let config = try ConfigLoader.load(configPath: configPath, environment: environment)
             let store = try StoreBridge.open(config.daemon.store, environment: environment)
+            let authorizer = try makeAuthorizer(config)
             runtime.withLock { $0 = Runtime(config: config, catalog: Catalog(store: store)) }
-            server.withLock { server in
-                if let auth = try? Authorizer.resolving(socketGroup: socketGroup(config), mutatingGroups: [],
-                                                        adminGroup: config.daemon.adminGroup) {
-                    server?.updateAuthorizer(auth)
-                }
-            }
+            server.withLock { $0?.updateAuthorizer(authorizer) }
             log.info("configuration reloaded", [("policies", "\(config.policies.count)")])
             refreshStates()
             wake.signal()
@@ -142,6 +140,11 @@ public final class Daemon: Sendable {
         } catch {
             return DRDError(.config, "\(error)")
         }
+    }
+
+    /// Who may do what on the socket, from `[daemon]`; an unknown group is a configuration error.
+    func makeAuthorizer(_ config: LoadedConfig) throws -> Authorizer {
+        try Authorizer.resolving(socketGroup: socketGroup(config), mutatingGroups: [], adminGroup: config.daemon.adminGroup)
     }
 
     func socketGroup(_ config: LoadedConfig) -> String? {

@@ -51,6 +51,7 @@ extension Daemon {
         let rt = current
         let snapshot = states.withLock { $0 }
         let errors = lastErrors.withLock { $0 }
+        let drills = drillOutcomes.withLock { $0 }
         let plan = SchedulerPlan.evaluate(policies: rt.config.policies, states: snapshot, now: Date())
         let policies = rt.config.policies.map { policy -> PolicyStatus in
             let state = snapshot[policy.name] ?? PolicyState()
@@ -58,7 +59,7 @@ extension Daemon {
             return PolicyStatus(name: policy.name, schedule: policy.schedule.text, source: policy.source,
                                 nextRun: entry?.nextRun, lastBackupID: nil, lastSnapshot: state.lastSuccess,
                                 dataAgeSeconds: entry?.dataAge, rpoSeconds: policy.rpo, rtoSeconds: policy.rto,
-                                lastDrill: state.lastDrill, lastDrillPassed: state.lastDrill.map { _ in true },
+                                lastDrill: state.lastDrill, lastDrillPassed: drills[policy.name],
                                 consecutiveFailures: state.consecutiveFailures, lastError: errors[policy.name])
         }
         return StatusPayload(version: Self.version, pid: getpid(), startedAt: startedAt, configFile: configPath,

@@ -25,6 +25,8 @@ extension Daemon {
             state.lastAttempt = history.runs.last?.startedAt
             state.consecutiveFailures = history.runs.reversed().prefix { $0.outcome != .success }.count
             state.lastDrill = history.drills.filter(\.passed).map(\.finishedAt).max()
+            let lastDrillPassed = history.drills.last?.passed
+            drillOutcomes.withLock { $0[policy] = lastDrillPassed }
             let running = jobs.isRunning(kind: "backup", policy: policy)
             let drilling = jobs.isRunning(kind: "drill", policy: policy)
             state.running = running
@@ -153,7 +155,11 @@ extension Daemon {
                 for (key, error) in failures { log.error("unable to delete", [("key", key), ("error", error.message)]) }
             }
             for upload in plan.abortUploads {
-                try? catalog.store.abortUpload(PendingUpload(key: upload.key, uploadID: upload.uploadID, initiated: upload.initiated))
+                do {
+                    try catalog.store.abortUpload(PendingUpload(key: upload.key, uploadID: upload.uploadID, initiated: upload.initiated))
+                } catch {
+                    log.error("unable to abort a stale upload", [("key", upload.key), ("error", "\(error)")])
+                }
             }
             if !plan.isEmpty {
                 log.info("retention applied", [("policy", policy.name), ("deleted", "\(plan.deletions.count)"),
@@ -171,8 +177,11 @@ extension Daemon {
         let rt = current
         return try rt.config.policies.filter { names?.contains($0.name) ?? true }.map { policy in
             let h = try rt.catalog.history(policy: policy.name)
+            // No rpo: the schedule's own promise (its longest gap). No rto: one day. Reports and
+            // metrics then judge the policy against what it can be expected to do (docs/compliance.md).
             let targets = PolicyTargets(
-                name: policy.name, rpoSeconds: policy.rpo ?? 0, rtoSeconds: policy.rto ?? 0,
+                name: policy.name, rpoSeconds: policy.rpo ?? policy.schedule.maxInterval(startingAt: Date()),
+                rtoSeconds: policy.rto ?? 86_400,
                 drillIntervalSeconds: policy.drillSchedule.map { $0.maxInterval(startingAt: Date()) } ?? DrillAnalysis.defaultInterval,
                 retention: RetentionPolicy(window: policy.retention, minKeep: policy.minKeep), schedule: policy.schedule.text)
             return Compliance.PolicyHistory(targets: targets, backups: h.backups, runs: h.runs, drills: h.drills)

@@ -49,6 +49,8 @@ public enum DrillRunner {
             }
             phases.checks = Date().timeIntervalSince(checkStart)
         } catch {
+            // A cancelled drill proves nothing either way: it is not recorded as a failed one.
+            if token.isCancelled { throw DRDError(.cancelled, "drill of policy '\(policy)' cancelled: \(token.reason)") }
             phases.load = Date().timeIntervalSince(loadStart)
             reasons.append("restore failed: \(Redact.conninfo("\(error)"))")
         }

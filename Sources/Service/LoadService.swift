@@ -119,6 +119,7 @@ public enum LoadService {
         options.jobs = request.jobs
         options.applyGlobals = request.applyGlobals
         options.skipMissingRoles = request.skipMissingRoles
+        options.requireEmptyDatabase = request.requireEmpty
         options.token = token
         if let table = request.table {
             let parts = table.split(separator: ".", maxSplits: 1).map(String.init)

@@ -60,6 +60,7 @@ final class MetricsServer: Sendable {
     private func serve(_ client: Int32) {
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var request = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 4096)
         while request.count < 16_384 {

@@ -254,12 +254,23 @@ final class FileUpload: ObjectUpload {
             abort()
             throw error
         }
-        var st = stat()
-        guard stat(finalPath, &st) == 0 else { throw DRDError.posix("unable to stat '\(finalPath)'", errno: errno, code: .storage) }
-        guard Int64(st.st_size) == bytesWritten else {
-            throw DRDError(.corrupt, "'\(finalPath)' holds \(st.st_size) bytes after writing \(bytesWritten)")
-        }
+        let st = try Self.verifySize(path: finalPath, expected: bytesWritten)
         return ObjectInfo(key: key, size: bytesWritten, lastModified: FileStore.mtime(st))
+    }
+
+    /// Stats the committed object at `path`; when it does not hold `expected` bytes it is removed
+    /// (as the S3 path deletes a wrong-sized object) so nothing wrong-sized stays visible.
+    static func verifySize(path: String, expected: Int64) throws -> stat {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw DRDError.posix("unable to stat '\(path)'", errno: errno, code: .storage) }
+        guard Int64(st.st_size) == expected else {
+            let failed = unlink(path) == 0 ? 0 : errno
+            let removed = failed == 0 || failed == ENOENT
+            if removed { try? FileStore.fsyncDirectory((path as NSString).deletingLastPathComponent) }
+            throw DRDError(.corrupt, "'\(path)' holds \(st.st_size) bytes after writing \(expected); "
+                           + (removed ? "deleted it" : "could not delete it (\(String(cString: strerror(failed))))"))
+        }
+        return st
     }
 
     func abort() {

@@ -48,8 +48,19 @@ public final class S3Store: ObjectStore {
         do {
             _ = try client.send(S3Operation(method: "PUT", key: full, headers: headers, body: data, what: "put of '\(key)'"))
         } catch let error as DRDError where error.code == .conflict {
+            // A retry after a lost 200 reply meets our own first write: same bytes means it worked.
+            if ifAbsent, holds(key: key, exactly: data) { return }
             throw DRDError(.conflict, "object '\(key)' already exists in \(displayURL)")
         }
+    }
+
+    /// True when `key` exists with exactly `data` (read back only when the size matches).
+    /// Any failure to read counts as "no": the caller then reports the conflict.
+    func holds(key: String, exactly data: [UInt8]) -> Bool {
+        guard let info = try? head(key: key), info.size == Int64(data.count) else { return false }
+        if data.isEmpty { return true }
+        guard let bytes = try? get(key: key, range: nil).readAll(limit: data.count + 1) else { return false }
+        return bytes == data
     }
 
     public func get(key: String, range: Range<Int64>?) throws -> ByteSource {

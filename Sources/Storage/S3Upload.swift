@@ -19,6 +19,8 @@ struct PartSizer: Sendable {
 
     var base: Int
     var equalParts: Bool
+    /// The highest part number allowed: S3's 10,000 (lowered only by tests of the boundary).
+    var partLimit = Self.maxParts
 
     init(base: Int, equalParts: Bool) {
         self.base = min(max(base, Self.minPart), Self.maxPart)
@@ -36,9 +38,19 @@ struct PartSizer: Sendable {
         self.init(base: base, equalParts: settings.equalParts)
     }
 
+    /// `10000` as `10,000`, for messages.
+    static func grouped(_ n: Int) -> String {
+        var digits = String(n), out = ""
+        while digits.count > 3 {
+            out = "," + digits.suffix(3) + out
+            digits.removeLast(3)
+        }
+        return digits + out
+    }
+
     /// Size of part `number` (1-based), or nil past the 10,000-part limit.
     func size(ofPart number: Int) -> Int? {
-        guard number <= Self.maxParts else { return nil }
+        guard number >= 1, number <= partLimit else { return nil }
         if equalParts || number <= Self.growAfter { return base }
         let doublings = (number - Self.growAfter - 1) / Self.growEvery + 1
         return min(base << min(doublings, 20), Self.maxPart)
@@ -90,7 +102,7 @@ final class S3Upload: ObjectUpload {
         while offset < bytes.count {
             // Send a full part only when more bytes follow, so a stream of exactly one part is one PUT.
             if buffer.count == partSize {
-                do { try submitPart() } catch { failure = error; abort(); throw error }
+                do { try submitPart(last: false) } catch { failure = error; abort(); throw error }
             }
             let n = min(partSize - buffer.count, bytes.count - offset)
             buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + n)]))
@@ -111,7 +123,7 @@ final class S3Upload: ObjectUpload {
                                                 what: "put of '\(displayKey)'"))
                 buffer = []
             } else {
-                if !buffer.isEmpty { try submitPart() }
+                if !buffer.isEmpty { try submitPart(last: true) }
                 group.wait()
                 try results.state.withLock { if let error = $0.error { throw error } }
                 try complete()
@@ -163,8 +175,9 @@ final class S3Upload: ObjectUpload {
         return id
     }
 
-    /// Hands the buffer to a worker thread once a slot is free.
-    private func submitPart() throws {
+    /// Hands the buffer to a worker thread once a slot is free. `last` is the final part of the
+    /// stream: it may be part 10,000 itself; any other part needs a next part number to exist.
+    private func submitPart(last: Bool) throws {
         if uploadID == nil { uploadID = try createUpload() }
         guard let uploadID else { return }
         slots.wait()
@@ -172,14 +185,15 @@ final class S3Upload: ObjectUpload {
             slots.signal()
             throw error
         }
-        partNumber += 1
-        let number = partNumber
-        let data = buffer
-        guard let next = sizer.size(ofPart: number + 1) else {
+        let number = partNumber + 1
+        let next = last ? sizer.size(ofPart: number) : sizer.size(ofPart: number + 1)
+        guard let next else {
             slots.signal()
-            throw DRDError(.storage, "upload of '\(displayKey)' needs more than 10,000 parts of \(partSize >> 20) MiB",
+            throw DRDError(.storage, "upload of '\(displayKey)' needs more than \(PartSizer.grouped(sizer.partLimit)) parts of \(partSize >> 20) MiB",
                            hint: "raise [store] part_size, pass a size hint, or set equal_parts = false")
         }
+        partNumber = number
+        let data = buffer
         partSize = next
         buffer = []
         buffer.reserveCapacity(partSize)

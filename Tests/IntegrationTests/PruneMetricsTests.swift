@@ -60,7 +60,7 @@ struct PruneMetricsTests {
         }
         // The daemon caches manifests (immutable in real life): a reload starts a fresh catalog.
         kill(daemon.process.processIdentifier, SIGHUP)
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(60)
         while !daemon.log.contains("configuration reloaded") && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
         let applied = try daemon.drctl(["prune", "app"])
         #expect(applied.status == 0, "\(applied.stderr)")
