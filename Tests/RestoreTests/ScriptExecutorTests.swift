@@ -132,10 +132,12 @@ struct ScriptExecutorTests {
         try Shell.run(["pg_dump", "--no-sync", "--create", "-f", file, "-d", source.conninfo])
         let before = try stockDump(source)
         try maintenance.psql("DROP DATABASE \(source.name) WITH (FORCE)")
-        // Not allowed: CREATE DATABASE runs, then \connect stops the script.
+        // Not allowed: refused at CREATE DATABASE, before it runs (the \connect is never reached).
         let refused = #expect(throws: DRDError.self) { try executeFile(file, on: maintenance) }
-        #expect(refused?.message.contains("\\connect") == true)
-        try maintenance.psql("DROP DATABASE \(source.name) WITH (FORCE)")
+        #expect(refused?.message.contains("refusing CREATE DATABASE") == true)
+        #expect(refused?.code == .usage)
+        #expect(try maintenance.psql("SELECT 'n=' || count(*) FROM pg_database WHERE datname = '\(source.name)'")
+            .contains("n=0"))
 
         // Allowed: the script recreates the database and fills it, run from another database.
         let result = try executeFile(file, on: maintenance, options: ScriptOptions(allowConnect: true))

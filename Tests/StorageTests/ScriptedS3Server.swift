@@ -27,6 +27,9 @@ final class ScriptedS3Server: @unchecked Sendable {
         case resetDuringReply(bodyBytes: Int)
         /// Reads the request and says nothing for `seconds`.
         case stall(seconds: Double)
+        /// Handles the request normally (a PUT stores its object), then resets without a reply:
+        /// the request worked but the client never hears so.
+        case dropReply
     }
 
     struct Logged: Sendable {
@@ -171,6 +174,10 @@ final class ScriptedS3Server: @unchecked Sendable {
                 reply = (200, [], Self.errorXML(code))
             case .stall(let seconds)?:
                 Thread.sleep(forTimeInterval: seconds)
+                return
+            case .dropReply?:
+                _ = respond(method: method, target: target, kind: kind, headers: headers, body: body)
+                reset(fd)
                 return
             default:
                 reply = respond(method: method, target: target, kind: kind, headers: headers, body: body)
