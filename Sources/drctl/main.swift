@@ -6,20 +6,27 @@ import Support
 // 2 usage or configuration error, 3 not compliant.
 
 let usage = """
-    usage: drctl VERB [options]
+    usage: drctl [--socket PATH] VERB [options]
 
     offline (engine in-process, no daemon):
-      dump CONNINFO [--output FILE|URL|-] [--jobs N] [--compress-level L] [--lock-timeout SECONDS]
-      load FILE|URL CONNINFO [--jobs N] [--table SCHEMA.TABLE] [--single-transaction (plain scripts)] [--no-globals]
-      policy check [FILES]
+      dump CONNINFO [--output FILE|URL|-] [--jobs N] [--compress-level 0-9] [--lock-timeout SECONDS]
+                    [--chunk-size BYTES] [--no-globals] [--with-passwords] [--quiet]
+      load FILE|URL CONNINFO [--jobs N] [--table SCHEMA.TABLE] [--no-globals] [--allow-nonempty]
+                    [--single-transaction (plain SQL scripts only)] [--quiet]
+      policy check [FILES] [--config FILE] [--json] [--quiet]
 
     through the daemon (--socket PATH, env DRD_SOCKET, default /run/drd/drd.sock):
-      status | backup POLICY | list [POLICY] | restore BACKUP ENVIRONMENT [--table T] [--yes]
-      verify BACKUP | drill POLICY | prune [POLICY] [--dry-run] [--as-of TIME]
-      report [POLICY] [--from T] [--to T] [--format text|json|markdown|html]
-      jobs | cancel JOB
+      status | jobs | list [POLICY]                                   (read verbs take --json)
+      backup POLICY [--quiet]
+      restore BACKUP ENVIRONMENT [--table SCHEMA.TABLE] [--yes] [--force-protected [--confirm DBNAME]]
+      verify BACKUP | drill POLICY | cancel JOB
+      prune [POLICY] [--dry-run] [--as-of TIME] [--json]
+      report [POLICY] [--from TIME|AGE] [--to TIME] [--format text|json|markdown|html]
+    BACKUP is a backup id, an s3:// URL, or a local .sql.gz (opened by drctl, passed to the daemon).
+    TIME is ISO 8601 (2026-11-01T00:00:00Z); AGE is a duration back from now (7d, 12h).
+    The report window defaults to the last 30 days.
 
-    read verbs take --json. Exit codes: 0 ok, 1 failed, 2 usage or config error, 3 not compliant.
+    exit codes: 0 ok, 1 failed, 2 usage or config error, 3 not compliant.
     """
 
 func fail(_ error: Error) -> Never {
@@ -37,11 +44,24 @@ func fail(_ error: Error) -> Never {
 }
 
 var argv = Array(CommandLine.arguments.dropFirst())
+// A global `--socket PATH` before the verb is passed on to the verb.
+var globalSocket: [String] = []
+while let first = argv.first, first == "--socket" || first.hasPrefix("--socket=") {
+    argv.removeFirst()
+    if first == "--socket" {
+        guard let path = argv.first else { fail(DRDError(.usage, "option --socket needs a value")) }
+        argv.removeFirst()
+        globalSocket = ["--socket", path]
+    } else {
+        globalSocket = [first]
+    }
+}
 guard let verb = argv.first else {
     FileHandle.standardError.write(Data((usage + "\n").utf8))
     exit(2)
 }
 argv.removeFirst()
+argv += globalSocket
 if verb == "-h" || verb == "--help" || verb == "help" {
     print(usage)
     exit(0)
