@@ -110,7 +110,11 @@ enum DaemonCommands {
         case "report":
             let args = try Arguments(argv, verb: verb, valued: ["socket", "from", "to", "format"], switches: ["json"])
             let pos = try args.expect([], optional: ["POLICY"])
-            var fields: [String: JSONValue] = ["format": .string(args.has("json") ? "json" : args.value("format") ?? "text")]
+            let format = args.has("json") ? "json" : args.value("format") ?? "text"
+            guard ["text", "json", "markdown", "html"].contains(format) else {
+                throw DRDError(.usage, "invalid --format '\(format)' for 'drctl report': expected text, json, markdown or html")
+            }
+            var fields: [String: JSONValue] = ["format": .string(format)]
             if let p = pos.first { fields["policy"] = .string(p) }
             if let t = args.value("from") { fields["from"] = .string(t) }
             if let t = args.value("to") { fields["to"] = .string(t) }
