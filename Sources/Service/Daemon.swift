@@ -144,11 +144,12 @@ public final class Daemon: Sendable {
 
     /// Who may do what on the socket, from `[daemon]`; an unknown group is a configuration error.
     func makeAuthorizer(_ config: LoadedConfig) throws -> Authorizer {
-        try Authorizer.resolving(socketGroup: socketGroup(config), mutatingGroups: [], adminGroup: config.daemon.adminGroup)
+        try Authorizer.resolving(socketGroup: socketGroup(config), mutatingGroups: config.daemon.operatorGroup.map { [$0] } ?? [],
+                                 adminGroup: config.daemon.adminGroup)
     }
 
     func socketGroup(_ config: LoadedConfig) -> String? {
-        environment["DRD_SOCKET_GROUP"] ?? (UserDatabase.groupID(name: "drd") != nil ? "drd" : nil)
+        config.daemon.socketGroup ?? environment["DRD_SOCKET_GROUP"] ?? (UserDatabase.groupID(name: "drd") != nil ? "drd" : nil)
     }
 
     private func installSignals() -> [DispatchSourceSignal] {

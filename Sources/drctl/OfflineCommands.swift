@@ -97,7 +97,7 @@ enum OfflineCommands {
             for d in diagnostics { FileHandle.standardError.write(Data("\(d)\n".utf8)) }
             if errors.isEmpty && !args.has("quiet") {
                 let what = files.isEmpty ? (config ?? "") : files.joined(separator: ", ")
-                print("ok: \(what)\(diagnostics.isEmpty ? "" : " (\(diagnostics.count) warnings)")")
+                print("ok: \(what)\(diagnostics.isEmpty ? "" : " (\(ConfigDiagnostic.summary(diagnostics)))")")
             }
         }
         return errors.isEmpty ? 0 : 2

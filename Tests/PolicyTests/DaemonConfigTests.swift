@@ -27,7 +27,8 @@ import Support
         [environment.staging]
         database = service=staging
         """
-        let (config, problems) = DaemonConfigReader.read(try IniFile.parse(text, path: "/etc/drd/drd.conf"))
+        let (config, problems) = DaemonConfigReader.read(try IniFile.parse(text, path: "/etc/drd/drd.conf"),
+                                                         groupExists: { $0 == "dba" })
         #expect(problems.isEmpty, "\(problems)")
         #expect(config.socketPath == "/run/drd/drd.sock")
         #expect(config.stateDirectory == "/var/lib/drd")
@@ -36,7 +37,12 @@ import Support
         #expect(config.metricsListen == ListenAddress(host: "::1", port: 9187))
         #expect(config.store == StoreConfig(url: "s3://acme-backups/drd", region: "eu-central-1",
                                             endpoint: "http://127.0.0.1:9000", pathStyle: true, sse: .kms,
-                                            sseKMSKeyID: "alias/drd", storageClass: "STANDARD_IA"))
+                                            sseKMSKeyID: "alias/drd", storageClass: "STANDARD_IA",
+                                            values: ["url": "s3://acme-backups/drd", "region": "eu-central-1",
+                                                     "endpoint": "http://127.0.0.1:9000", "path_style": "yes",
+                                                     "sse": "aws:kms", "sse_kms_key_id": "alias/drd",
+                                                     "storage_class": "standard_ia"]))
+        #expect(config.operatorGroup == nil && config.socketGroup == nil)
         #expect(config.environment(named: "staging")?.protected == false)
     }
 
@@ -145,5 +151,7 @@ import Support
         let loaded = try ConfigLoader.load(configPath: path, environment: [:], now: ConfigFixture.now)
         #expect(loaded.policies.isEmpty)
         #expect(loaded.warnings.map(\.severity) == [.warning])
+        // The warning points at policy_dir (line 2), not at the whole file.
+        #expect(loaded.warnings.first?.description.hasPrefix("\(path):2: warning: no policies in") == true, "\(loaded.warnings)")
     }
 }

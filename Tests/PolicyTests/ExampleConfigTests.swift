@@ -7,12 +7,16 @@ import Testing
     static let root = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().path
 
+    static let installedGroups: Set<String> = ["drd", "drd-admin", "drd-operator"]
+
     @Test func shippedExamplesValidate() throws {
         let policies = try FileManager.default.contentsOfDirectory(atPath: Self.root + "/policies")
             .filter { $0.hasSuffix(".conf") }.sorted().map { Self.root + "/policies/" + $0 }
         #expect(policies.count >= 2)
         let files = [Self.root + "/docs/examples/drd.conf"] + policies
-        let diagnostics = ConfigLoader.check(files: files, configPath: nil, environment: [:], now: utc("2026-11-21T00:00:00Z"))
+        // The groups the install steps in docs/operations.md create.
+        let diagnostics = ConfigLoader.check(files: files, configPath: nil, environment: [:], now: utc("2026-11-21T00:00:00Z"),
+                                             groupExists: { Self.installedGroups.contains($0) })
         #expect(diagnostics.isEmpty, "\(diagnostics.map(\.description))")
     }
 
@@ -30,8 +34,10 @@ import Testing
 
     @Test func exampleDaemonConfigHasTheThreeEnvironments() throws {
         let text = try String(contentsOfFile: Self.root + "/docs/examples/drd.conf", encoding: .utf8)
-        let (config, problems) = DaemonConfigReader.read(try IniFile.parse(text, path: "drd.conf"))
-        #expect(problems.isEmpty)
+        let (config, problems) = DaemonConfigReader.read(try IniFile.parse(text, path: "drd.conf"),
+                                                         groupExists: { Self.installedGroups.contains($0) })
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(config.adminGroup == "drd-admin")
         for name in ["production", "staging", "development"] {
             #expect(config.environment(named: name) != nil)
         }
