@@ -15,7 +15,7 @@ public enum ConfigLoader {
     /// `groupExists` decides whether `admin_group`/`operator_group`/`socket_group` name real groups
     /// (this host's groups by default; tests inject their own).
     public static func load(configPath: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-                            now: Date = Date(), groupExists: (String) -> Bool = HostGroups.exists) throws -> LoadedConfig {
+                            now: Date = Date(), groupExists: (String) -> Bool = UserDatabase.groupExists) throws -> LoadedConfig {
         let (loaded, diagnostics) = evaluate(configPath: configPath, environment: environment, now: now,
                                              groupExists: groupExists)
         let errors = diagnostics.filter(\.isError)
@@ -30,7 +30,7 @@ public enum ConfigLoader {
 
     /// Everything `load` finds, without throwing: the configuration when there is no error, and all diagnostics.
     public static func evaluate(configPath: String, environment: [String: String], now: Date = Date(),
-                                groupExists: (String) -> Bool = HostGroups.exists) -> (LoadedConfig?, [ConfigDiagnostic]) {
+                                groupExists: (String) -> Bool = UserDatabase.groupExists) -> (LoadedConfig?, [ConfigDiagnostic]) {
         var diagnostics: [ConfigDiagnostic] = []
         guard let ini = parseFile(configPath, environment: environment, into: &diagnostics) else { return (nil, diagnostics) }
         let (daemon, daemonProblems) = DaemonConfigReader.read(ini, groupExists: groupExists)
@@ -68,7 +68,7 @@ public enum ConfigLoader {
     /// the files, else against `configPath` when it exists; if there is none, a warning says so.
     public static func check(files: [String], configPath: String? = ConfigLoader.defaultConfigPath,
                              environment: [String: String] = ProcessInfo.processInfo.environment,
-                             now: Date = Date(), groupExists: (String) -> Bool = HostGroups.exists) -> [ConfigDiagnostic] {
+                             now: Date = Date(), groupExists: (String) -> Bool = UserDatabase.groupExists) -> [ConfigDiagnostic] {
         if files.isEmpty {
             guard let configPath else {
                 return [.init(file: "drctl", line: 0, "no files to check", hint: "name policy files or --config FILE")]

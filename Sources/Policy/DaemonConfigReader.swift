@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// Builds a `DaemonConfig` from a parsed `drd.conf`, validating every key.
 enum DaemonConfigReader {
@@ -16,7 +17,7 @@ enum DaemonConfigReader {
                                  "REDUCED_REDUNDANCY", "EXPRESS_ONEZONE"]
 
     /// `groupExists` checks `admin_group`, `operator_group` and `socket_group` (this host's groups by default).
-    static func read(_ ini: IniFile, groupExists: (String) -> Bool = HostGroups.exists) -> (DaemonConfig, [ConfigDiagnostic]) {
+    static func read(_ ini: IniFile, groupExists: (String) -> Bool = UserDatabase.groupExists) -> (DaemonConfig, [ConfigDiagnostic]) {
         var config = DaemonConfig(file: ini.path)
         var diagnostics: [ConfigDiagnostic] = []
 

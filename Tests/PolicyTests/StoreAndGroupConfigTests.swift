@@ -107,9 +107,9 @@ import Support
     }
 
     @Test func groupsAreLookedUpOnThisHost() throws {
-        #expect(HostGroups.exists("root"))
-        #expect(!HostGroups.exists("drd-no-such-group-7f3a"))
-        #expect(!HostGroups.exists(""))
+        #expect(UserDatabase.groupExists("root"))
+        #expect(!UserDatabase.groupExists("drd-no-such-group-7f3a"))
+        #expect(!UserDatabase.groupExists(""))
         let text = ConfigFixture.daemon.replacingOccurrences(of: "[daemon]", with: "[daemon]\nadmin_group = drd-no-such-group-7f3a")
         // The default lookup is the host's: drctl policy check and drd --check report the line.
         let f = try ConfigFixture()
