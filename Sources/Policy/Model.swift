@@ -176,6 +176,7 @@ public struct Policy: Sendable, Equatable {
     public static let defaultJobs = 2
     public static let defaultRetention: TimeInterval = 30 * 86_400
     public static let defaultMinKeep = 3
+    public static let defaultLockTimeout: TimeInterval = 30
 
     /// Unique; also the store prefix (`<store url>/<name>/`).
     public var name: String
@@ -188,6 +189,8 @@ public struct Policy: Sendable, Equatable {
     public var compressLevel: Int
     /// Parallel table readers for a backup (and loaders for a drill).
     public var jobs: Int
+    /// How long a backup waits for each table's ACCESS SHARE lock before failing (`lock_timeout`).
+    public var lockTimeout: TimeInterval = Policy.defaultLockTimeout
     public var retention: TimeInterval
     /// Successful backups kept beyond the retention window, whatever their age (at least 1).
     public var minKeep: Int

@@ -5,7 +5,7 @@ import Support
 /// Cross-file checks (environments exist, drill target not protected, unique names) are in `ConfigLoader`.
 /// The policy is returned whenever name, source and schedule parse, even alongside errors.
 enum PolicyReader {
-    static let keys = ["name", "source", "schedule", "timezone", "compress_level", "jobs", "retention", "min_keep",
+    static let keys = ["name", "source", "schedule", "timezone", "compress_level", "jobs", "lock_timeout", "retention", "min_keep",
                        "rpo", "rto", "drill_schedule", "drill_target", "drill_check"]
 
     /// `now` anchors the year over which the schedule's longest gap is measured for the RPO check.
@@ -50,6 +50,7 @@ enum PolicyReader {
         }
         let compress = r.integer("compress_level", range: 0...9) ?? Policy.defaultCompressLevel
         let jobs = r.integer("jobs", range: 1...64) ?? Policy.defaultJobs
+        let lockTimeout = r.duration("lock_timeout") ?? Policy.defaultLockTimeout
         let retention = r.duration("retention") ?? Policy.defaultRetention
         // min_keep 0 would let retention delete the last good backup, which drd never does.
         let minKeep = r.integer("min_keep", range: 1...10_000) ?? Policy.defaultMinKeep
@@ -94,10 +95,11 @@ enum PolicyReader {
         // A policy with other errors is still returned (when its core parsed) so cross-file checks
         // can report everything at once; callers never run a configuration that has errors.
         guard let name = nameEntry?.value, let source = source?.value, let schedule else { return (nil, diagnostics) }
-        let policy = Policy(name: name, source: source, schedule: schedule, timeZone: zone, compressLevel: compress,
+        var policy = Policy(name: name, source: source, schedule: schedule, timeZone: zone, compressLevel: compress,
                             jobs: jobs, retention: retention, minKeep: minKeep, rpo: rpo, rto: rto,
                             drillSchedule: drillSchedule, drillTarget: drillTarget, drillChecks: checks,
                             file: ini.path, keyLocations: locations)
+        policy.lockTimeout = lockTimeout
         return (policy, diagnostics)
     }
 

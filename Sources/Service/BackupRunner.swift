@@ -14,12 +14,13 @@ public enum BackupRunner {
     }
 
     public static func run(policy: String, sourceConninfo: String, jobs: Int, compressLevel: Int,
-                           catalog: Catalog, token: CancellationToken, log: Logger = Logger("backup"),
+                           lockTimeout: TimeInterval = 30, catalog: Catalog, token: CancellationToken, log: Logger = Logger("backup"),
                            progress: DumpProgressHandler? = nil) -> Outcome {
         let started = Date()
         var options = DumpOptions()
         options.jobs = jobs
         options.compressLevel = compressLevel
+        options.lockTimeout = lockTimeout
         options.policy = policy
         options.backupID = BackupID.make(at: started)
         let key = Catalog.objectKey(policy: policy, id: options.backupID)

@@ -83,7 +83,8 @@ extension Daemon {
             wake.signal()
         }
         let outcome = BackupRunner.run(policy: policyName, sourceConninfo: env.database, jobs: policy.jobs,
-                                       compressLevel: policy.compressLevel, catalog: rt.catalog, token: job.token) { [self] p in
+                                       compressLevel: policy.compressLevel, lockTimeout: policy.lockTimeout,
+                                       catalog: rt.catalog, token: job.token) { [self] p in
             jobs.update(job.id) {
                 $0.phase = p.phase.rawValue
                 $0.bytes = p.bytesOut

@@ -114,6 +114,19 @@ import Support
         #expect(loaded.warnings.isEmpty)
     }
 
+    @Test func lockTimeoutDefaultsAndParses() throws {
+        let f = try ConfigFixture()
+        defer { f.cleanup() }
+        let path = try f.write("drd.conf", ConfigFixture.daemon)
+        try f.write("policies.d/optim.conf", ConfigFixture.validPolicy)
+        try f.write("policies.d/slow.conf", "[policy]\nname = slow\nsource = staging\nschedule = hourly\nlock_timeout = 5m\n")
+        let loaded = try ConfigLoader.load(configPath: path, environment: [:], now: ConfigFixture.now)
+        #expect(loaded.policy(named: "optim")?.lockTimeout == Policy.defaultLockTimeout)
+        #expect(loaded.policy(named: "slow")?.lockTimeout == 300)
+        let bad = try ConfigFixture.check(policy: ConfigFixture.validPolicy + "\nlock_timeout = soon\n")
+        expectOne(bad, "invalid duration 'soon' for lock_timeout")
+    }
+
     @Test func loadRefusesAnInvalidPolicy() throws {
         let f = try ConfigFixture()
         defer { f.cleanup() }
