@@ -220,7 +220,7 @@ struct DaemonTests {
         var sawJob = false
         while Date() < deadline {
             let jobs = try daemon.drctl(["jobs", "--json"]).stdout
-            if jobs.contains("\"backup\"") && (jobs.contains("\"data\"") || jobs.contains("\"schema\"")) { sawJob = true; break }
+            if jobs.contains("\"backup\"") { sawJob = true; break }  // any phase: cancellation is recorded either way
             Thread.sleep(forTimeInterval: 0.05)
         }
         #expect(sawJob, "backup never started: \(daemon.log)")
