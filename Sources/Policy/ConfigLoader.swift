@@ -22,7 +22,7 @@ public enum ConfigLoader {
         if let first = errors.first {
             let more = errors.count > 1 ? " (and \(errors.count - 1) more)" : ""
             throw DRDError(.config, "invalid configuration: \(first)\(more)",
-                           hint: "run 'drctl policy check' to list every problem")
+                           hint: "run 'drctl policy check --config \(configPath)' to list every problem")
         }
         guard let loaded else { throw DRDError(.internal, "configuration '\(configPath)' produced no result and no error") }
         return loaded
