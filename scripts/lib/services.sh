@@ -4,6 +4,15 @@
 DRD_APT_PACKAGES="libpq-dev zlib1g-dev libdeflate-dev libcurl4-openssl-dev libssl-dev postgresql-15 postgresql-client-15 postgresql-contrib python3-pip"
 PG_BIN=/usr/lib/postgresql/15/bin
 
+# Toolchains installed outside the default PATH on the project's machines (Swift under /opt/swift,
+# Python under pyenv); harmless where they do not exist.
+for dir in /opt/swift/usr/bin "$HOME/.local/bin"; do
+  case ":$PATH:" in *":$dir:"*) ;; *) [ -d "$dir" ] && PATH="$PATH:$dir" ;; esac
+done
+# pyenv's Python (with pip and the test tools) goes first when it exists but is not on PATH.
+case ":$PATH:" in *":$HOME/.pyenv/shims:"*) ;; *) [ -d "$HOME/.pyenv/shims" ] && PATH="$HOME/.pyenv/shims:$PATH" ;; esac
+export PATH
+
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -25,7 +34,9 @@ install_deps() {
   fi
   if ! command -v moto_server >/dev/null || ! command -v aws >/dev/null || ! python3 -c 'import moto, botocore' 2>/dev/null; then
     log "installing moto[server] and awscli from PyPI"
-    python3 -m pip install -q 'moto[server]' awscli botocore
+    # Debian's own Python refuses pip installs into it (PEP 668) unless told otherwise.
+    python3 -m pip install -q 'moto[server]' awscli botocore 2>/dev/null ||
+      python3 -m pip install -q --break-system-packages 'moto[server]' awscli botocore
     hash -r
   fi
 }
