@@ -6,7 +6,7 @@ PG_BIN=/usr/lib/postgresql/15/bin
 
 # Toolchains installed outside the default PATH on the project's machines (Swift under /opt/swift,
 # Python under pyenv); harmless where they do not exist.
-for dir in /opt/swift/usr/bin "$HOME/.local/bin"; do
+for dir in /usr/sbin /sbin /opt/swift/usr/bin "$HOME/.local/bin"; do
   case ":$PATH:" in *":$dir:"*) ;; *) [ -d "$dir" ] && PATH="$PATH:$dir" ;; esac
 done
 # pyenv's Python (with pip and the test tools) goes first when it exists but is not on PATH.
