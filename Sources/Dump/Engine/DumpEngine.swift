@@ -35,8 +35,8 @@ public enum DumpEngine {
 
         let snapshot = try DumpSnapshot.open(conninfo: conninfo, lockTimeout: options.lockTimeout)
         defer { snapshot.finish() }
-        let cancelWatch = try CancelWatch(connection: snapshot.leader, token: token)
-        defer { cancelWatch.stop() }
+        let cancelWatch = CancelWatcher.start(token: token, connection: snapshot.leader)
+        defer { cancelWatch?.stop() }
 
         tracker.update { $0.phase = .locking }
         _ = try snapshot.lockTables(token: token)
@@ -152,7 +152,7 @@ public enum DumpEngine {
             // Worker 0 of a single-job dump reuses the leader's connection (no export needed).
             let conn = jobs == 1 ? snapshot.leader : try snapshot.worker(conninfo: conninfo, index: index)
             defer { if jobs > 1 { conn.close() } }
-            let watch = jobs == 1 ? nil : try CancelWatch(connection: conn, token: token)
+            let watch = jobs == 1 ? nil : CancelWatcher.start(token: token, connection: conn)
             defer { watch?.stop() }
             while true {
                 try token.check()

@@ -1,5 +1,4 @@
 import Foundation
-import Postgres
 import Support
 import Synchronization
 
@@ -26,29 +25,4 @@ final class ProgressTracker: Sendable {
     }
 
     var current: DumpProgress { state.withLock { $0.progress } }
-}
-
-/// Cancels the statement running on a connection when a token is cancelled (e.g. SIGTERM while a
-/// large COPY is blocked on the server), by polling the token from a small thread.
-final class CancelWatch: @unchecked Sendable {
-    private let handle: CancelHandle
-    private let token: CancellationToken
-    private let done = Atomic<Bool>(false)
-
-    init(connection: Connection, token: CancellationToken) throws {
-        handle = try connection.cancelHandle()
-        self.token = token
-        let thread = Thread { [self] in
-            while !done.load(ordering: .acquiring) {
-                if token.isCancelled {
-                    handle.requestCancel()
-                    return
-                }
-                Thread.sleep(forTimeInterval: 0.1)
-            }
-        }
-        thread.start()
-    }
-
-    func stop() { done.store(true, ordering: .releasing) }
 }

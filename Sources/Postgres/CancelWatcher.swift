@@ -1,19 +1,18 @@
 import Foundation
-import Postgres
 import Support
 import Synchronization
 
 /// Turns a `CancellationToken` into a server-side cancel of whatever statement is running.
 ///
-/// Why: the executor checks the token only between statements and COPY batches, and one statement
-/// (a `CREATE INDEX` in post-data) can run for hours. A small thread polls the token and sends
+/// Why: dump and restore check the token only between rows, statements or COPY batches, and one
+/// statement (a `CREATE INDEX` in post-data, a COPY blocked on the server) can run for hours. A small thread polls the token and sends
 /// `PQcancel` while the run is still active; `stop()` ends it before the connection is reused, so
 /// a late cancel never hits the next script's statements.
-final class CancelWatcher: Sendable {
+public final class CancelWatcher: Sendable {
     private let state = Mutex<(active: Bool, sent: Bool)>((true, false))
 
     /// Starts watching; returns nil when there is nothing to watch.
-    static func start(token: CancellationToken?, connection: Connection, interval: TimeInterval = 0.1) -> CancelWatcher? {
+    public static func start(token: CancellationToken?, connection: Connection, interval: TimeInterval = 0.1) -> CancelWatcher? {
         guard let token, let handle = try? connection.cancelHandle() else { return nil }
         let watcher = CancelWatcher()
         let thread = Thread {
@@ -35,7 +34,7 @@ final class CancelWatcher: Sendable {
     }
 
     /// Stops the watcher; no cancel is sent after this returns.
-    func stop() {
+    public func stop() {
         state.withLock { $0.active = false }
     }
 }
