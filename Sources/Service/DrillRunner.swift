@@ -38,7 +38,7 @@ public enum DrillRunner {
             let checkStart = Date()
             for table in manifest.tables {
                 let name = "\(table.schema).\(table.table)"
-                let got = loaded.rowsByTable[name] ?? loaded.rowsByTable["\(Connection.quoteIdentifier(table.schema)).\(Connection.quoteIdentifier(table.table))"]
+                let got = loaded.rowsByTable[name]
                 let ok = got == table.rows
                 results.append(.init(name: "rows \(name)", passed: ok, detail: "expected \(table.rows), loaded \(got.map(String.init) ?? "none")"))
                 if !ok { reasons.append("row count mismatch in \(name): expected \(table.rows), loaded \(got.map(String.init) ?? "none")") }

@@ -84,10 +84,9 @@ public enum LoadService {
 
     static func loadScript(_ source: ObjectTarget, request: LoadRequest, token: CancellationToken, started: Date,
                            progress: LoadProgressHandler?) throws -> LoadSummary {
-        guard try source.store.head(key: source.key) != nil else {
+        guard let total = try source.store.head(key: source.key)?.size else {
             throw DRDError(.notFound, "no such backup or file: '\(source.describe)'")
         }
-        let total = try source.store.head(key: source.key)?.size ?? 0
         let raw = CountingSource(try source.store.get(key: source.key))
         let text = GzipReader(raw, name: source.describe, allowPlain: true)
         let conn = try Connection(conninfo: request.conninfo, applicationName: "drd load")

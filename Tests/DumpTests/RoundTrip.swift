@@ -17,19 +17,8 @@ struct RoundTrip {
         var name: String
     }
 
-    static let header = """
-        SET statement_timeout = 0;
-        SET lock_timeout = 0;
-        SET idle_in_transaction_session_timeout = 0;
-        SET client_encoding = 'UTF8';
-        SET standard_conforming_strings = on;
-        SELECT pg_catalog.set_config('search_path', '', false);
-        SET check_function_bodies = false;
-        SET xmloption = content;
-        SET client_min_messages = warning;
-        SET row_security = off;
-
-        """
+    /// The session settings the engine writes before every script section.
+    static let header = ScriptHeader.sessionSettings(encoding: SchemaDump.scriptEncoding)
 
     /// A throwaway database in `encoding` (TestDatabase makes UTF8 ones; this recreates it).
     static func database(_ prefix: String, encoding: String) throws -> TestDatabase {
