@@ -73,6 +73,17 @@ struct ArtifactLoaderTests {
     let tables = [TableName(schema: "public", table: "a"), TableName(schema: "S p", table: "B"),
                   TableName(schema: "public", table: "empty")]
 
+    /// A source database with the fixture, an empty target, and a hand-built artifact of the source.
+    func withArtifact(chunkRows: Int, _ body: (TestDatabase, TestDatabase, HandArtifact) throws -> Void) throws {
+        let source = try TestDatabase(prefix: "rst_art_src")
+        let target = try TestDatabase(prefix: "rst_art_dst")
+        defer { source.drop(); target.drop() }
+        try source.psql(loaderFixture)
+        let dir = try TestEnv.tempDirectory("artifact")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try body(source, target, try HandArtifact.build(from: source, tables: tables, chunkRows: chunkRows, in: dir))
+    }
+
     @Test func parallelLoadMatchesTheSource() throws {
         let source = try TestDatabase(prefix: "rst_art_src")
         defer { source.drop() }
@@ -104,45 +115,36 @@ struct ArtifactLoaderTests {
     }
 
     @Test func damagedMemberStopsAndNamesIt() throws {
-        let source = try TestDatabase(prefix: "rst_art_src")
-        let target = try TestDatabase(prefix: "rst_art_dst")
-        defer { source.drop(); target.drop() }
-        try source.psql(loaderFixture)
-        let dir = try TestEnv.tempDirectory("artifact")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let artifact = try HandArtifact.build(from: source, tables: tables, chunkRows: 500, in: dir)
-        // Flip a byte inside the third data member's compressed body.
-        guard let (index, member) = artifact.manifest.members.enumerated().filter({ $0.element.section == .data }).dropFirst(2).first else {
-            Issue.record("no data member"); return
-        }
-        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: artifact.path)))
-        bytes[Int(member.offset + member.compressedLength / 2)] ^= 0x55
-        try Data(bytes).write(to: URL(fileURLWithPath: artifact.path))
+        try withArtifact(chunkRows: 500) { source, target, artifact in
+            // Flip a byte inside the third data member's compressed body.
+            guard let (index, member) = artifact.manifest.members.enumerated().filter({ $0.element.section == .data }).dropFirst(2).first else {
+                Issue.record("no data member"); return
+            }
+            var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: artifact.path)))
+            bytes[Int(member.offset + member.compressedLength / 2)] ^= 0x55
+            try Data(bytes).write(to: URL(fileURLWithPath: artifact.path))
 
-        let error = #expect(throws: DRDError.self) {
-            try ArtifactLoader(file: artifact.path, manifest: artifact.manifest, conninfo: target.conninfo,
-                               options: LoadOptions(jobs: 2)).load()
+            let error = #expect(throws: DRDError.self) {
+                try ArtifactLoader(file: artifact.path, manifest: artifact.manifest, conninfo: target.conninfo,
+                                   options: LoadOptions(jobs: 2)).load()
+            }
+            #expect(error?.code == .corrupt)
+            #expect(error?.message.contains("member \(index) (data \"public\".\"a\" chunk 2") == true)
+            // The damaged chunk committed nothing: whole 500-row chunks only.
+            let count = try target.psql("SELECT count(*) % 500 FROM public.a")
+            #expect(count.contains(" 0"))
         }
-        #expect(error?.code == .corrupt)
-        #expect(error?.message.contains("member \(index) (data \"public\".\"a\" chunk 2") == true)
-        // The damaged chunk committed nothing: whole 500-row chunks only.
-        let count = try target.psql("SELECT count(*) % 500 FROM public.a")
-        #expect(count.contains(" 0"))
     }
 
     @Test func rowCountMismatchIsReported() throws {
-        let source = try TestDatabase(prefix: "rst_art_src")
-        let target = try TestDatabase(prefix: "rst_art_dst")
-        defer { source.drop(); target.drop() }
-        try source.psql(loaderFixture)
-        let dir = try TestEnv.tempDirectory("artifact")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        var artifact = try HandArtifact.build(from: source, tables: tables, chunkRows: 1000, in: dir)
-        artifact.manifest.tables[1].rows += 1
-        let error = #expect(throws: DRDError.self) {
-            try ArtifactLoader(file: artifact.path, manifest: artifact.manifest, conninfo: target.conninfo).load()
+        try withArtifact(chunkRows: 1000) { source, target, built in
+            var artifact = built
+            artifact.manifest.tables[1].rows += 1
+            let error = #expect(throws: DRDError.self) {
+                try ArtifactLoader(file: artifact.path, manifest: artifact.manifest, conninfo: target.conninfo).load()
+            }
+            #expect(error?.message.contains("table \"S p\".\"B\": loaded 429 rows") == true)
         }
-        #expect(error?.message.contains("table \"S p\".\"B\": loaded 429 rows") == true)
     }
 
     @Test func fileLoaderUsesTheManifestWhenPresent() throws {
@@ -206,25 +208,20 @@ struct ArtifactLoaderTests {
     }
 
     @Test func singleTableLoad() throws {
-        let source = try TestDatabase(prefix: "rst_art_src")
-        let target = try TestDatabase(prefix: "rst_art_dst")
-        defer { source.drop(); target.drop() }
-        try source.psql(loaderFixture)
-        let dir = try TestEnv.tempDirectory("artifact")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let artifact = try HandArtifact.build(from: source, tables: tables, chunkRows: 1000, in: dir)
-        // "S p"."B" references a; loading only a keeps the foreign key satisfiable.
-        let result = try ArtifactLoader(file: artifact.path, manifest: artifact.manifest, conninfo: target.conninfo,
-                                        options: LoadOptions(jobs: 2, tables: [tables[0]])).load()
-        #expect(result.rows == [tables[0]: 3000])
-        #expect(try contentHash(target, tables[0]) == contentHash(source, tables[0]))
-        #expect(try target.psql("SELECT count(*) FROM \"S p\".\"B\"").contains(" 0"))
+        try withArtifact(chunkRows: 1000) { source, target, artifact in
+            // "S p"."B" references a; loading only a keeps the foreign key satisfiable.
+            let result = try ArtifactLoader(file: artifact.path, manifest: artifact.manifest, conninfo: target.conninfo,
+                                            options: LoadOptions(jobs: 2, tables: [tables[0]])).load()
+            #expect(result.rows == [tables[0]: 3000])
+            #expect(try contentHash(target, tables[0]) == contentHash(source, tables[0]))
+            #expect(try target.psql("SELECT count(*) FROM \"S p\".\"B\"").contains(" 0"))
 
-        let missing = #expect(throws: DRDError.self) {
-            try ArtifactLoader(file: artifact.path, manifest: artifact.manifest, conninfo: target.conninfo,
-                               options: LoadOptions(tables: [tables[0], TableName(schema: "public", table: "nope")])).load()
+            let missing = #expect(throws: DRDError.self) {
+                try ArtifactLoader(file: artifact.path, manifest: artifact.manifest, conninfo: target.conninfo,
+                                   options: LoadOptions(tables: [tables[0], TableName(schema: "public", table: "nope")])).load()
+            }
+            #expect(missing?.code == .notFound)
+            #expect(missing?.message.hasPrefix("table \"public\".\"nope\" is not in backup") == true)
         }
-        #expect(missing?.code == .notFound)
-        #expect(missing?.message.hasPrefix("table \"public\".\"nope\" is not in backup") == true)
     }
 }
